@@ -1,0 +1,160 @@
+#pragma once
+// The configuration as plain structs (CONTRACT.md section 3). Every member's initializer is
+// the documented default, so `Config{}` is the embedded default configuration. The YAML
+// loader (daemon/config_yaml.cc) is the only code that fills these from a file; the library
+// only reads them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/core/clock.h"
+#include "lib/core/units.h"
+
+namespace maintd {
+
+using namespace std::chrono_literals;
+
+enum class CheckpointMode { kNone, kPassive, kFull, kRestart, kTruncate };
+enum class AnalyzeMode { kLimited, kFull, kOptimize };
+enum class ShutdownVacuum { kIncremental, kFull, kNone };
+enum class VerifyMode { kNone, kQuick, kFull };
+enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
+enum class LogFormat { kText, kJson };
+
+const char* ToString(CheckpointMode m);
+const char* ToString(AnalyzeMode m);
+const char* ToString(ShutdownVacuum m);
+const char* ToString(VerifyMode m);
+const char* ToString(TimeFormat m);
+const char* ToString(LogFormat m);
+
+struct CheckpointPolicy {
+  Millis every = 5min;  // 0 disables the job
+  CheckpointMode mode = CheckpointMode::kPassive;
+  int64_t truncate_wal_above = 64LL << 20;  // bytes; 0 never escalates to TRUNCATE
+};
+
+struct AnalyzePolicy {
+  std::optional<TimeOfDay> daily_at = TimeOfDay{3, 0, false};  // nullopt disables
+  AnalyzeMode mode = AnalyzeMode::kLimited;
+  int64_t analysis_limit = 1000;
+};
+
+struct VacuumPolicy {
+  Millis check_every = 15min;  // 0 disables the job
+  double trigger_free_ratio = 0.20;
+  int64_t min_free_pages = 1000;
+  int64_t pages_per_step = 1000;
+  Millis pause_between_steps = 20ms;
+  Millis max_lock_hold = 50ms;
+  bool convert_auto_vacuum = false;
+  bool full_when_no_auto_vacuum = false;
+  double min_free_disk_factor = 2.0;
+};
+
+struct HealthPolicy {
+  Millis quick_check_every = 1h;  // 0 disables
+  std::optional<TimeOfDay> integrity_check_daily_at = TimeOfDay{4, 0, false};
+  int64_t size_warning = 0;  // bytes; 0 disables
+  int64_t size_critical = 0;
+  int64_t wal_warning = 256LL << 20;
+  DiskThreshold free_disk_warning{10, 0};
+};
+
+struct BackupPolicy {
+  Millis every = 0ms;  // 0 disables the scheduled backup
+  std::string dir;     // "" = <db dir>/backups
+  int64_t keep = 10;
+  VerifyMode verify = VerifyMode::kQuick;
+};
+
+struct JournalRetention {
+  Millis vacuum_log = 30 * 24h;
+  Millis health_checks = 7 * 24h;
+  Millis metrics = 30 * 24h;
+};
+
+// Everything under `defaults:`, which each database may override key by key.
+struct DatabasePolicy {
+  Millis busy_timeout = 5s;
+  CheckpointPolicy checkpoint;
+  AnalyzePolicy analyze;
+  VacuumPolicy vacuum;
+  HealthPolicy health;
+  BackupPolicy backup;
+  JournalRetention journal_retention;
+};
+
+struct LeaseRequeueRule {
+  std::string table;
+  Millis every = 1min;
+  std::string status_column = "status";
+  std::string leased_value = "leased";
+  std::string queued_value = "queued";
+  std::string expires_column = "lease_expires_at";
+  TimeFormat time_format = TimeFormat::kUnix;
+  std::string owner_column;     // "" = none
+  std::string attempts_column;  // "" = none
+  int64_t max_attempts = 0;     // 0 = no dead-lettering
+  std::string dead_value = "dead";
+  int64_t batch = 500;
+};
+
+struct RetentionRule {
+  std::string table;
+  std::string time_column = "created_at";
+  TimeFormat time_format = TimeFormat::kUnix;
+  std::optional<Millis> archive_after;  // set together with archive_to
+  std::string archive_to;
+  Millis delete_after = 90 * 24h;
+  std::string keep_where;  // "" = none; a single SQL expression
+  int64_t batch = 1000;
+  Millis pause_between_batches = 50ms;
+  bool dry_run = false;
+  Millis every = 1h;  // how often the rule runs
+};
+
+// One `databases:` entry as written. A glob entry expands to many ResolvedDatabase.
+struct DatabaseConfig {
+  std::string name;  // "" = the file stem
+  std::string path;  // exactly one of path / glob
+  std::string glob;
+  bool create_missing = false;
+  DatabasePolicy policy;
+  std::vector<LeaseRequeueRule> lease_requeue;
+  std::vector<RetentionRule> retention;
+};
+
+struct ShutdownConfig {
+  Millis deadline = 20s;
+  ShutdownVacuum vacuum = ShutdownVacuum::kIncremental;
+  CheckpointMode checkpoint = CheckpointMode::kTruncate;  // none | passive | truncate
+  bool analyze = true;
+};
+
+struct Config {
+  std::string source;  // file the config came from; "" = embedded default
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+  std::string http_listen = "127.0.0.1:9187";  // "" disables HTTP
+  int64_t max_concurrent_jobs = 1;
+  std::string journal = "target";  // "target" or an absolute path to a central journal db
+  std::string lock_dir;            // "" = beside each database (extension of the contract)
+  Millis glob_rescan_every = 1min;  // how often glob entries are re-expanded
+  ShutdownConfig shutdown;
+  DatabasePolicy defaults;
+  std::vector<DatabaseConfig> databases;
+};
+
+// A concrete database the daemon maintains: a path entry, or one file matched by a glob.
+struct ResolvedDatabase {
+  std::string name;
+  std::string path;  // absolute
+  DatabasePolicy policy;
+  std::vector<LeaseRequeueRule> lease_requeue;
+  std::vector<RetentionRule> retention;
+};
+
+}  // namespace maintd

@@ -1,0 +1,10 @@
+#pragma once
+#include <memory>
+
+#include "lib/jobs/job.h"
+
+namespace maintd {
+
+std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db);
+
+}  // namespace maintd

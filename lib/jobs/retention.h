@@ -1,0 +1,11 @@
+#pragma once
+#include <memory>
+
+#include "lib/jobs/job.h"
+
+namespace maintd {
+
+// One job per rule: db.retention[rule_index].
+std::shared_ptr<Job> MakeRetentionJob(const ResolvedDatabase& db, size_t rule_index);
+
+}  // namespace maintd

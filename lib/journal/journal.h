@@ -1,0 +1,118 @@
+#pragma once
+// The only code that writes the log tables of CONTRACT.md section 7: sqlite_vacuum_log,
+// sqlite_health_checks, sqlite_performance_metrics.
+//
+// A Journal is bound to one maintained database (`db_path`, the value of the db_path
+// column). Its rows go into that database itself ("target" mode) or into one central
+// journal database shared by all. The Journal owns its own Connection; one thread at a time
+// (the worker running that database's job). Every write is a short BEGIN IMMEDIATE
+// transaction retried on BUSY; a write that still fails returns the Status and the caller
+// logs it: a journal failure never fails the maintenance itself.
+//
+// The table names begin with "sqlite_", which SQLite reserves: they are created inside one
+// transaction with PRAGMA writable_schema=ON around the CREATE statements only.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/config/config.h"
+#include "lib/core/clock.h"
+#include "lib/core/status.h"
+#include "lib/sqlite/connection.h"
+
+namespace maintd {
+
+enum class HealthStatus { kHealthy, kWarning, kCritical };
+const char* ToString(HealthStatus s);
+HealthStatus Worst(HealthStatus a, HealthStatus b);
+
+// One sqlite_health_checks row.
+struct CheckRow {
+  std::string check_type;  // checkpoint, analyze, quick_check, wal_size, ...
+  HealthStatus status = HealthStatus::kHealthy;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// One sqlite_performance_metrics row.
+struct MetricRow {
+  std::string name;  // e.g. "checkpoint.duration_ms"
+  double value = 0;
+  std::string unit;  // ms | pages | bytes | rows
+  nlohmann::json context = nlohmann::json::object();
+};
+
+struct VacuumResult {
+  bool completed = false;  // false = failed
+  int64_t pages_freed = 0;
+  int64_t bytes_freed = 0;
+  int64_t duration_ms = 0;
+  std::string error_message;  // for failed runs
+};
+
+struct PastVacuum {
+  std::string vacuum_type;
+  std::string status;
+  int64_t bytes_freed = 0;
+  int64_t duration_ms = 0;
+  int64_t db_bytes = 0;  // not in the table: 0 unless known
+};
+
+// Where journal rows go.
+struct JournalTarget {
+  std::string central_path;  // "" = into the maintained database itself
+  Millis busy_timeout = 5s;
+};
+
+class Journal {
+ public:
+  // Opens the journal for `db_path` and creates the tables when missing. Fails when the
+  // database (or central journal) cannot be opened or written.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& db_path,
+                                               const JournalTarget& target,
+                                               const Clock& clock = RealClock::Instance());
+
+  // Creates the three tables in `conn` (idempotent). Exposed for tests and the central db.
+  static Status CreateTables(Connection& conn);
+
+  // Inserts a `running` sqlite_vacuum_log row; returns its id.
+  Result<int64_t> BeginVacuum(const std::string& vacuum_type);
+  Status FinishVacuum(int64_t id, const VacuumResult& result);
+
+  Status RecordCheck(const CheckRow& row);
+  Status RecordChecks(const std::vector<CheckRow>& rows);
+  Status RecordMetrics(const std::vector<MetricRow>& rows);
+
+  // Sets rows left `running` to `failed` with "daemon stopped during run". Call only while
+  // holding the database's maintainer lock. Returns how many rows were repaired.
+  Result<int64_t> RepairOrphans();
+
+  // Deletes rows older than the retention of each table (only this database's rows).
+  Status Prune(const JournalRetention& retention);
+
+  // Time of the newest row for `check_type` (or of the newest vacuum run when check_type is
+  // "vacuum"), nullopt when none. The scheduler's memory across restarts.
+  Result<std::optional<SystemTime>> LastRun(const std::string& check_type);
+  // The newest row of a check: status and details.
+  Result<std::optional<CheckRow>> LastCheck(const std::string& check_type);
+  // Past completed vacuum runs of `vacuum_type`, newest first (for duration prediction).
+  Result<std::vector<PastVacuum>> PastVacuums(const std::string& vacuum_type, int limit);
+
+  const std::string& db_path() const { return db_path_; }
+  Connection& connection() { return conn_; }
+
+ private:
+  Journal(std::string db_path, Connection conn, const Clock& clock)
+      : db_path_(std::move(db_path)), conn_(std::move(conn)), clock_(clock) {}
+  Status WriteInTransaction(const std::function<Status()>& body);
+
+  std::string db_path_;
+  Connection conn_;
+  const Clock& clock_;
+};
+
+}  // namespace maintd

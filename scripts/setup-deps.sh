@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that sqlite-maintd needs to build, test and bench.
+# Idempotent: prints nothing and installs nothing when everything is already present.
+set -euo pipefail
+
+PACKAGES=(
+  g++ cmake make pkg-config
+  libsqlite3-dev sqlite3
+  libboost-dev
+  libyaml-cpp-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libsystemd-dev
+  libcli11-dev
+  nlohmann-json3-dev
+  prometheus-cpp-dev
+  python3 procps
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup-deps: done" >&2
