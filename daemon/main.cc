@@ -1,4 +1,66 @@
-// PLACEHOLDER main, replaced by the real command line.
-#include <cstdio>
+// sqlite-maintd: one binary, subcommands (CONTRACT.md section 2). `run` is the default.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "daemon/commands.h"
 #include "maintd_version.h"
-int main() { std::puts("sqlite-maintd " MAINTD_VERSION); return 0; }
+
+int main(int argc, char** argv) {
+  maintd::CommandEnv env;
+  CLI::App app{"sqlite-maintd: keeps SQLite databases healthy while their applications run"};
+  app.set_version_flag("--version", std::string("sqlite-maintd ") + MAINTD_VERSION);
+  app.add_option("--config", env.globals.config_path,
+                 "config file (default $SQLITE_MAINTD_CONFIG, then "
+                 "/etc/sqlite-maintd/config.yaml, else the embedded default)");
+  app.add_option("--log-level", env.globals.log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", env.globals.log_format, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+
+  maintd::AddRunCommand(app, env);
+  maintd::AddOnceCommand(app, env);
+  maintd::AddStatusCommand(app, env);
+  maintd::AddCheckCommand(app, env);
+  maintd::AddCheckpointCommand(app, env);
+  maintd::AddVacuumCommand(app, env);
+  maintd::AddAnalyzeCommand(app, env);
+  maintd::AddBackupCommands(app, env);
+  maintd::AddRestoreCommand(app, env);
+  maintd::AddValidateConfigCommand(app, env);
+
+  // `sqlite-maintd` alone, or `sqlite-maintd app.db`, means `run`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool has_subcommand = false;
+  for (const auto& a : args) {
+    if (!a.empty() && a[0] == '-') continue;
+    for (const auto* sub : app.get_subcommands({})) {
+      if (sub->get_name() == a) has_subcommand = true;
+    }
+    break;
+  }
+  bool wants_help_or_version = false;
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h" || a == "--version") wants_help_or_version = true;
+  }
+  if (!has_subcommand && !wants_help_or_version) {
+    // Insert "run" after the global options.
+    size_t pos = 0;
+    while (pos < args.size() && !args[pos].empty() && args[pos][0] == '-') {
+      bool takes_value = args[pos] == "--config" || args[pos] == "--log-level" ||
+                         args[pos] == "--log-format";
+      pos += (takes_value && args[pos].find('=') == std::string::npos) ? 2 : 1;
+    }
+    args.insert(args.begin() + static_cast<long>(std::min(pos, args.size())), "run");
+  }
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return env.exit_code;
+}

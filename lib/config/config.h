@@ -152,6 +152,7 @@ struct Config {
 struct ResolvedDatabase {
   std::string name;
   std::string path;  // absolute
+  bool create_missing = false;
   DatabasePolicy policy;
   std::vector<LeaseRequeueRule> lease_requeue;
   std::vector<RetentionRule> retention;

@@ -1,0 +1,85 @@
+// `once [--job NAME] [DB...]`: every enabled job (or one) once against each database, now.
+#include <iostream>
+
+#include "daemon/commands.h"
+#include "lib/jobs/registry.h"
+
+namespace maintd {
+
+namespace {
+
+struct OnceOptions {
+  std::string job;
+  std::vector<std::string> dbs;
+};
+
+// 1 when anything failed, else 75 when something was busy or locked, else 0.
+int CombineExit(int current, int next) {
+  if (current == 1 || next == 1) return 1;
+  if (current == 75 || next == 75) return 75;
+  return std::max(current, next);
+}
+
+int RunOnce(CommandEnv& env, const OnceOptions& opts) {
+  auto config = env.LoadConfig();
+  if (!config.ok()) {
+    env.Fail(config.status());
+    return env.exit_code;
+  }
+  if (!opts.job.empty() && !IsKnownJobName(opts.job)) {
+    std::string names;
+    for (const auto& n : KnownJobNames()) names += (names.empty() ? "" : ", ") + n;
+    env.Fail(Status::InvalidArgument("unknown job '" + opts.job + "' (jobs: " + names + ")"));
+    return env.exit_code;
+  }
+  auto targets = env.Targets(*config, opts.dbs);
+  if (!targets.ok()) {
+    env.Fail(targets.status());
+    return env.exit_code;
+  }
+  int exit_code = 0;
+  StopToken stop;
+  for (const ResolvedDatabase& db : *targets) {
+    auto maintained = MaintainedDatabase::Acquire(db, env.MaintainerOptionsFor(*config, db));
+    if (!maintained.ok()) {
+      std::cerr << "sqlite-maintd: " << db.name << ": " << maintained.status().message() << "\n";
+      exit_code = CombineExit(exit_code, ExitCodeFor(maintained.status()));
+      continue;
+    }
+    std::vector<std::shared_ptr<Job>> jobs;
+    if (opts.job.empty()) {
+      for (auto& scheduled : JobsFor(db)) jobs.push_back(scheduled.job);
+    } else {
+      jobs = MakeJobs(opts.job, db);
+      if (jobs.empty()) {
+        std::cout << db.name << " " << opts.job << " nothing to do (no rules configured)\n";
+      }
+    }
+    for (auto& job : jobs) {
+      JobOutcome out = (*maintained)->Run(*job, JobTrigger::kOnce, stop);
+      std::cout << db.name << " " << out.job << " " << ToString(out.status)
+                << (out.skipped ? " skipped" : "") << " " << out.duration_ms << "ms "
+                << (out.error.ok() ? out.report.summary : out.error.message()) << "\n";
+      int code = 0;
+      if (!out.error.ok()) code = out.error.busy() ? 75 : 1;
+      else if (out.status == HealthStatus::kCritical) code = 1;
+      exit_code = CombineExit(exit_code, code);
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+void AddOnceCommand(CLI::App& app, CommandEnv& env) {
+  auto opts = std::make_shared<OnceOptions>();
+  auto* cmd = app.add_subcommand(
+      "once", "run every enabled job (or one) once against each database, now, and exit");
+  cmd->add_option("--job", opts->job, "only this job (health, integrity_check, checkpoint, "
+                                       "analyze, vacuum, retention, lease_requeue, backup, "
+                                       "journal_prune)");
+  cmd->add_option("DB", opts->dbs, "database paths or configured names (default: all)");
+  cmd->callback([&env, opts] { env.exit_code = RunOnce(env, *opts); });
+}
+
+}  // namespace maintd

@@ -1,0 +1,67 @@
+#pragma once
+// The command line (CONTRACT.md section 2). main.cc builds one CLI::App, adds the global
+// options, and asks each Add*Command to add its subcommand. A subcommand's callback does
+// its work and stores the process exit code in env.exit_code (0, 1, 2, 75, 78).
+//
+// Each command lives in its own daemon/cmd_<name>.cc.
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/config/config.h"
+#include "lib/core/status.h"
+#include "lib/jobs/maintained_database.h"
+
+namespace maintd {
+
+struct GlobalOptions {
+  std::string config_path;  // --config; "" = $SQLITE_MAINTD_CONFIG, then /etc/..., else default
+  std::string log_level;    // --log-level; "" = from config
+  std::string log_format;   // --log-format; "" = from config
+};
+
+class CommandEnv {
+ public:
+  GlobalOptions globals;
+  int exit_code = 0;
+
+  // Loads the config (see GlobalOptions) and sets up logging. Config errors are
+  // Status::Config (exit 78), already naming file, key and reason.
+  Result<Config> LoadConfig();
+  // The path the config comes from ("" = embedded default).
+  std::string ConfigPath() const;
+
+  // A DB argument (path or configured name) resolved against the config.
+  Result<ResolvedDatabase> Database(const Config& config, const std::string& arg);
+
+  // The databases a command acts on: the DB arguments (paths or names), or when none are
+  // given every configured database (globs expanded). InvalidArgument when that is empty.
+  Result<std::vector<ResolvedDatabase>> Targets(const Config& config,
+                                                const std::vector<std::string>& args);
+
+  // Maintainer options (journal target, lock dir, clock) from the config.
+  MaintainerOptions MaintainerOptionsFor(const Config& config, const ResolvedDatabase& db) const;
+
+  // Prints "sqlite-maintd: <message>" to stderr and sets exit_code from the status.
+  void Fail(const Status& status);
+  // Loads config, resolves `db_arg`, acquires the database as maintainer (lock: exit 75
+  // when held). On error calls Fail() and returns nullptr.
+  std::unique_ptr<MaintainedDatabase> AcquireDatabase(const std::string& db_arg, Config* config_out = nullptr);
+};
+
+void AddRunCommand(CLI::App& app, CommandEnv& env);
+void AddOnceCommand(CLI::App& app, CommandEnv& env);
+void AddStatusCommand(CLI::App& app, CommandEnv& env);
+void AddCheckCommand(CLI::App& app, CommandEnv& env);
+void AddCheckpointCommand(CLI::App& app, CommandEnv& env);
+void AddVacuumCommand(CLI::App& app, CommandEnv& env);
+void AddAnalyzeCommand(CLI::App& app, CommandEnv& env);
+void AddBackupCommands(CLI::App& app, CommandEnv& env);   // backup, backups
+void AddRestoreCommand(CLI::App& app, CommandEnv& env);
+void AddValidateConfigCommand(CLI::App& app, CommandEnv& env);
+
+}  // namespace maintd

@@ -1,0 +1,303 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/config_yaml.h"
+#include "daemon/systemd_notify.h"
+#include "lib/config/resolve.h"
+#include "lib/config/schema_check.h"
+#include "lib/inspect/db_stats.h"
+#include "lib/jobs/shutdown.h"
+
+namespace maintd {
+
+namespace {
+
+// A thousand databases each hold a lock file open: lift the soft fd limit to the hard one.
+void RaiseFileLimit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// How long after the deadline the process may still take before it exits regardless
+// (CONTRACT.md section 5: exit no later than the deadline plus one second).
+constexpr std::chrono::milliseconds kExitGrace{800};
+
+}  // namespace
+
+Daemon::Daemon(CommandEnv& env, Config config, std::vector<std::string> cli_dbs)
+    : env_(env),
+      config_(std::move(config)),
+      cli_dbs_(std::move(cli_dbs)),
+      signals_(loop_, SIGTERM, SIGINT, SIGHUP),
+      rescan_timer_(loop_),
+      watchdog_timer_(loop_),
+      deadline_timer_(loop_),
+      exit_timer_(loop_) {}
+
+Daemon::~Daemon() {
+  scheduler_.reset();
+  control_.join();
+}
+
+Result<std::vector<ResolvedDatabase>> Daemon::ResolveAll(const Config& config) {
+  auto configured = ResolveDatabases(config);
+  if (!configured.ok()) return configured.status();
+  std::vector<ResolvedDatabase> all = std::move(configured).value();
+  if (!cli_dbs_.empty()) {
+    auto extra = DatabasesFromPaths(config, cli_dbs_);
+    if (!extra.ok()) return extra.status();
+    for (auto& db : *extra) {
+      bool dup = false;
+      for (const auto& have : all) dup = dup || have.path == db.path;
+      if (!dup) all.push_back(std::move(db));
+    }
+  }
+  for (const auto& db : all) {
+    if ((db.lease_requeue.empty() && db.retention.empty()) || !FileExists(db.path)) continue;
+    Status s = CheckRulesAgainstSchema(db);
+    if (!s.ok()) {
+      std::string source = config.source.empty() ? "(embedded default)" : config.source;
+      return Status::Config(source + ": " + s.message());
+    }
+  }
+  return all;
+}
+
+std::shared_ptr<MaintainedDatabase> Daemon::Find(const std::string& path) {
+  std::lock_guard lock(mu_);
+  auto it = dbs_.find(path);
+  return it == dbs_.end() ? nullptr : it->second;
+}
+
+void Daemon::ApplyConfig(Config config, bool initial) {
+  auto resolved = ResolveAll(config);
+  if (!resolved.ok()) {
+    spdlog::error("{}; keeping the {} configuration", resolved.status().message(),
+                  initial ? "embedded" : "previous");
+    if (initial) {
+      asio::post(loop_, [this, s = resolved.status()] {
+        env_.exit_code = ExitCodeFor(s);
+        loop_.stop();
+      });
+    }
+    return;
+  }
+  std::vector<ResolvedDatabase> active;
+  std::map<std::string, std::shared_ptr<MaintainedDatabase>> next;
+  for (const ResolvedDatabase& db : *resolved) {
+    auto existing = Find(db.path);
+    if (existing) {
+      existing->UpdateDatabase(db);
+      next[db.path] = existing;
+      active.push_back(db);
+      continue;
+    }
+    auto acquired = MaintainedDatabase::Acquire(db, env_.MaintainerOptionsFor(config, db));
+    if (!acquired.ok()) {
+      // Busy, locked by another maintainer, missing: tried again at the next rescan.
+      spdlog::error("db={} not maintained: {}", db.name, acquired.status().ToString());
+      continue;
+    }
+    spdlog::info("db={} maintaining {}", db.name, db.path);
+    next[db.path] = std::shared_ptr<MaintainedDatabase>(std::move(acquired).value());
+    active.push_back(db);
+  }
+  size_t expected = resolved->size();
+  asio::post(loop_, [this, config = std::move(config), next = std::move(next),
+                     active = std::move(active), expected]() mutable {
+    if (stopping_) return;
+    {
+      std::lock_guard lock(mu_);
+      // Dropped databases: their lock is released once a job still running there ends.
+      dbs_ = std::move(next);
+    }
+    config_ = std::move(config);
+    size_t count = active.size();
+    scheduler_->SetDatabases(std::move(active));
+    bool all_open = count == expected;
+    if (!ready_.exchange(all_open) && all_open) {
+      NotifyReady("maintaining " + std::to_string(count) + " database(s)");
+    } else {
+      NotifyStatus("maintaining " + std::to_string(count) + " database(s)");
+    }
+    if (count == 0) spdlog::warn("no databases to maintain (give paths or configure databases:)");
+    ScheduleRescan();
+  });
+}
+
+void Daemon::ScheduleRescan() {
+  if (config_.glob_rescan_every.count() <= 0) return;
+  rescan_timer_.expires_after(config_.glob_rescan_every);
+  rescan_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    asio::post(control_, [this, config = config_] { ApplyConfig(config, false); });
+  });
+}
+
+void Daemon::ScheduleWatchdog() {
+  auto interval = WatchdogPingInterval();
+  if (!interval) return;
+  NotifyWatchdog();
+  watchdog_timer_.expires_after(*interval);
+  watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) ScheduleWatchdog();
+  });
+}
+
+void Daemon::Reload() {
+  std::string path = env_.ConfigPath();
+  if (path.empty()) {
+    spdlog::warn("SIGHUP: no config file to reload (running on the embedded default)");
+    return;
+  }
+  NotifyReloading();
+  asio::post(control_, [this, path] {
+    auto config = LoadConfigFile(path);
+    if (!config.ok()) {
+      spdlog::error("SIGHUP: {}; keeping the previous configuration", config.status().message());
+      NotifyStatus("reload failed; previous configuration kept");
+      return;
+    }
+    spdlog::info("SIGHUP: reloading configuration from {}", path);
+    ApplyConfig(std::move(config).value(), false);
+  });
+}
+
+void Daemon::OnSignal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    if (!stopping_) Reload();
+    return;
+  }
+  if (!stopping_) {
+    spdlog::info("signal {}: graceful shutdown (deadline {})", signal_number,
+                 FormatDuration(config_.shutdown.deadline));
+    BeginShutdown();
+  } else {
+    spdlog::warn("second signal {}: aborting now", signal_number);
+    Abort();
+  }
+}
+
+void Daemon::BeginShutdown() {
+  stopping_ = true;
+  ready_ = false;
+  NotifyStopping();
+  rescan_timer_.cancel();
+  deadline_ = std::chrono::steady_clock::now() + config_.shutdown.deadline;
+  job_stop_.RequestStop();
+  deadline_timer_.expires_at(deadline_);
+  deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::warn("shutdown deadline reached: interrupting what still runs");
+    job_stop_.Abort();
+    shutdown_stop_.Abort();
+  });
+  exit_timer_.expires_at(deadline_ + kExitGrace);
+  exit_timer_.async_wait([](const boost::system::error_code& ec) {
+    if (ec) return;
+    // SQLite work that ignores interrupts (VACUUM's copy-back) is as safe to leave as a
+    // SIGKILL: the database stays intact. The contract's exit time wins.
+    spdlog::error("shutdown still not finished after the deadline; exiting now");
+    spdlog::default_logger()->flush();
+    _exit(0);
+  });
+  scheduler_->Stop([this] {
+    std::vector<std::shared_ptr<MaintainedDatabase>> held;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [path, db] : dbs_) held.push_back(db);
+    }
+    asio::post(control_, [this, held = std::move(held), cfg = config_.shutdown] {
+      std::vector<MaintainedDatabase*> dbs;
+      for (const auto& db : held) dbs.push_back(db.get());
+      RunShutdownMaintenance(dbs, cfg, deadline_, shutdown_stop_);
+      asio::post(loop_, [this] {
+        spdlog::info("shutdown complete");
+        loop_.stop();
+      });
+    });
+  });
+}
+
+void Daemon::Abort() {
+  job_stop_.Abort();
+  shutdown_stop_.Abort();
+  auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  if (soon < exit_timer_.expiry()) {
+    exit_timer_.expires_at(soon);
+    exit_timer_.async_wait([](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::default_logger()->flush();
+      _exit(0);
+    });
+  }
+}
+
+int Daemon::Run() {
+  RaiseFileLimit();
+  // Validate before anything starts: a bad config exits 78 at once.
+  auto initial = ResolveAll(config_);
+  if (!initial.ok()) {
+    spdlog::error("{}", initial.status().message());
+    std::fprintf(stderr, "sqlite-maintd: %s\n", initial.status().message().c_str());
+    return ExitCodeFor(initial.status());
+  }
+  // First runs are spread over up to 50 ms per database (at most 5 s), so a thousand
+  // databases never start together while one database starts at once.
+  Millis start_jitter = std::min<Millis>(Millis(5000), Millis(50) * initial->size());
+  scheduler_ = std::make_unique<Scheduler>(
+      loop_, RealClock::Instance(), static_cast<int>(config_.max_concurrent_jobs),
+      [this](const ResolvedDatabase& db, Job& job) {
+        auto maintained = Find(db.path);
+        if (!maintained) return;  // dropped by a reload or rescan
+        maintained->Run(job, JobTrigger::kScheduled, job_stop_);
+      },
+      [this](const ResolvedDatabase& db, const Job& job) -> std::optional<SystemTime> {
+        auto maintained = Find(db.path);
+        if (!maintained) return std::nullopt;
+        auto journal = maintained->OpenJournal();
+        if (!journal) return std::nullopt;
+        auto last = journal->LastRun(job.journal_key());
+        return last.ok() ? *last : std::nullopt;
+      },
+      start_jitter);
+  scheduler_->OnJobEvent([](const std::string& db, const std::string& job, bool started) {
+    if (started) NotifyStatus("running " + job + " on " + db);
+    else NotifyStatus("idle");
+  });
+  // Keep listening: every signal after the first also arrives here.
+  std::function<void()> listen;
+  listen = [this, &listen] {
+    signals_.async_wait([this, &listen](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      OnSignal(sig);
+      listen();
+    });
+  };
+  listen();
+  scheduler_->Start();
+  ScheduleWatchdog();
+  asio::post(control_, [this, config = config_] { ApplyConfig(config, true); });
+  spdlog::info("sqlite-maintd started (pid {})", getpid());
+  loop_.run();
+  watchdog_timer_.cancel();
+  scheduler_.reset();
+  control_.join();
+  {
+    std::lock_guard lock(mu_);
+    dbs_.clear();
+  }
+  return env_.exit_code;
+}
+
+}  // namespace maintd

@@ -1,0 +1,37 @@
+#pragma once
+// One maintainer per database (CONTRACT.md section 4): an exclusive flock(2) on
+// `<db>-maintd.lock` beside the database (or `<lock_dir>/<escaped db path>.lock`).
+// The lock file is a separate file, so opening and closing it never touches SQLite's POSIX
+// locks on the database. The lock is released when the object is destroyed or the process
+// dies (the kernel drops flocks), which is what makes a `running` journal row an orphan.
+
+#include <string>
+
+#include "lib/core/status.h"
+
+namespace maintd {
+
+class MaintainerLock {
+ public:
+  // Non-blocking. LockHeld (exit 75) when another process holds it, naming the lock file
+  // and, when readable, the holder's pid. IoError when the file cannot be created.
+  static Result<MaintainerLock> Acquire(const std::string& db_path, const std::string& lock_dir);
+
+  // The lock file path for a database.
+  static std::string LockPathFor(const std::string& db_path, const std::string& lock_dir);
+
+  MaintainerLock(MaintainerLock&& other) noexcept;
+  MaintainerLock& operator=(MaintainerLock&& other) noexcept;
+  MaintainerLock(const MaintainerLock&) = delete;
+  MaintainerLock& operator=(const MaintainerLock&) = delete;
+  ~MaintainerLock();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  MaintainerLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+}  // namespace maintd

@@ -1,0 +1,165 @@
+// End-to-end: the daemon as a real process: journal filling, signals, reload, orphans.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace maintd::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+bool JournalHas(const std::string& db, const std::string& check_type) {
+  if (!std::filesystem::exists(db)) return false;
+  return QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name='sqlite_health_checks'") ==
+             1 &&
+         QueryInt(db, "SELECT count(*) FROM sqlite_health_checks WHERE check_type='" +
+                          check_type + "'") > 0;
+}
+
+TEST(DaemonE2E, FillsTheJournalWithNoConfig) {
+  TempDir dir;
+  std::string db = dir.File("demo.db");
+  MakeWalDb(db, 2000);
+  ChildProcess daemon({MaintdBinary(), "run", db}, {{"SQLITE_MAINTD_CONFIG", ""}}, dir.path());
+  EXPECT_TRUE(WaitFor([&] { return JournalHas(db, "checkpoint") && JournalHas(db, "quick_check"); },
+                      seconds(20)))
+      << daemon.Stderr();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(DaemonE2E, SigtermExitsWithinTheDeadline) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 2000);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "shutdown: { deadline: 2s }\ndatabases:\n  - path: " + db + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "quick_check"); }, seconds(20)))
+      << daemon.Stderr();
+  Writer writer(db, dir.path(), 5);
+  ASSERT_TRUE(writer.WaitForCommits(10, seconds(10)));
+  auto start = steady_clock::now();
+  daemon.Signal(SIGTERM);
+  int code = daemon.Wait(seconds(10));
+  auto took = steady_clock::now() - start;
+  EXPECT_EQ(code, 0) << daemon.Stderr();
+  EXPECT_LT(took, seconds(3)) << "deadline 2s + 1s";
+  EXPECT_NE(daemon.Stderr().find("shutdown complete"), std::string::npos) << daemon.Stderr();
+  auto summary = writer.Stop();
+  EXPECT_EQ(summary["errors"], 0);
+}
+
+TEST(DaemonE2E, SecondSignalAborts) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 1000);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "shutdown: { deadline: 20s }\ndatabases:\n  - path: " + db + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "quick_check"); }, seconds(20)));
+  auto start = steady_clock::now();
+  daemon.Signal(SIGTERM);
+  daemon.Signal(SIGINT);
+  EXPECT_EQ(daemon.Wait(seconds(10)), 0) << daemon.Stderr();
+  EXPECT_LT(steady_clock::now() - start, seconds(3));
+}
+
+TEST(DaemonE2E, SighupReloadsAValidConfigAndKeepsTheOldOnAnInvalidOne) {
+  TempDir dir;
+  std::string a = dir.File("a.db"), b = dir.File("b.db");
+  MakeWalDb(a, 100);
+  MakeWalDb(b, 100);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "databases:\n  - path: " + a + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  ASSERT_TRUE(WaitFor([&] { return JournalHas(a, "quick_check"); }, seconds(20)))
+      << daemon.Stderr();
+  EXPECT_FALSE(std::filesystem::exists(b + "-maintd.lock"));
+
+  // Invalid: logged, old config kept, daemon alive.
+  WriteFile(config, "databases:\n  - path: " + a + "\n    chekpoint: { every: 1m }\n");
+  daemon.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return daemon.Stderr().find("keeping the previous configuration") !=
+                                   std::string::npos; },
+                      seconds(10)))
+      << daemon.Stderr();
+  EXPECT_NE(daemon.Stderr().find("chekpoint"), std::string::npos);
+  EXPECT_TRUE(daemon.Running());
+
+  // Valid: b is picked up without a restart.
+  WriteFile(config, "databases:\n  - path: " + a + "\n  - path: " + b + "\n");
+  daemon.Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor([&] { return JournalHas(b, "quick_check"); }, seconds(20)))
+      << daemon.Stderr();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0);
+}
+
+TEST(DaemonE2E, RepairsAnOrphanedRunningRowWhenItTakesTheLock) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 100);
+  ASSERT_EQ(RunMaintd({"once", "--job", "health", db}).exit_code, 0);
+  ExecSql(db, "INSERT INTO sqlite_vacuum_log(db_path, vacuum_type, status) VALUES ('" + db +
+                  "', 'auto', 'running')");
+  ASSERT_EQ(RunMaintd({"once", "--job", "checkpoint", db}).exit_code, 0);
+  EXPECT_EQ(QueryText(db, "SELECT status || ':' || error_message FROM sqlite_vacuum_log"),
+            "failed:daemon stopped during run");
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_vacuum_log WHERE completed_ts IS NULL"),
+            0);
+}
+
+TEST(DaemonE2E, ConfigErrorsExit78NamingFileKeyAndReason) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 10);
+  struct Case {
+    std::string yaml, needle;
+  };
+  std::vector<Case> cases = {
+      {"databases:\n  - path: " + db + "\n    vacum: {}\n", "vacum"},
+      {"defaults:\n  checkpoint: { every: soon }\n", "defaults.checkpoint.every"},
+      {"databases:\n  - path: relative.db\n", "absolute"},
+      {"databases:\n  - path: " + dir.File("missing.db") + "\n", "missing.db"},
+      {"journal: ${MAINTD_TEST_UNSET_VAR}\n", "MAINTD_TEST_UNSET_VAR"},
+      {"max_concurrent_jobs: [1, 2]\n", "max_concurrent_jobs"},
+  };
+  for (const auto& c : cases) {
+    std::string config = dir.File("bad.yaml");
+    WriteFile(config, c.yaml);
+    for (const char* cmd : {"validate-config", "run"}) {
+      auto r = RunMaintd({"--config", config, cmd}, {}, seconds(20));
+      EXPECT_EQ(r.exit_code, 78) << cmd << " " << c.yaml << r.err;
+      EXPECT_NE(r.err.find(config), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    }
+  }
+  auto missing = RunMaintd({"--config", dir.File("nope.yaml"), "validate-config"});
+  EXPECT_EQ(missing.exit_code, 78) << missing.err;
+}
+
+TEST(DaemonE2E, EnvExpansionAndValidateConfigPrintsNormalized) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 10);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config,
+            "databases:\n  - path: ${MAINTD_TEST_DIR}/app.db\n"
+            "    checkpoint: { every: ${MAINTD_TEST_EVERY:-2m} }\n");
+  auto r = RunMaintd({"--config", config, "validate-config"}, {{"MAINTD_TEST_DIR", dir.path()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(db), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2m"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace maintd::test
