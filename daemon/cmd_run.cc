@@ -10,6 +10,7 @@ void AddRunCommand(CLI::App& app, CommandEnv& env) {
       "run", "run the daemon (default); DB paths given here get the default policy");
   cmd->add_option("DB", *dbs, "database paths to maintain in addition to the configured ones");
   cmd->callback([&env, dbs] {
+    env.daemon_mode = true;
     auto config = env.LoadConfig();
     if (!config.ok()) return env.Fail(config.status());
     Daemon daemon(env, std::move(config).value(), *dbs);

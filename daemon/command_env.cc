@@ -31,7 +31,12 @@ Result<Config> CommandEnv::LoadConfig() {
                        globals.log_format.empty() ? "text" : globals.log_format);
     return config.status();
   }
-  std::string level = globals.log_level.empty() ? config->log_level : globals.log_level;
+  std::string level = globals.log_level;
+  if (level.empty()) {
+    level = config->log_level;
+    bool chatty = level == "trace" || level == "debug" || level == "info";
+    if (!daemon_mode && chatty) level = "warn";
+  }
   std::string format =
       globals.log_format.empty() ? ToString(config->log_format) : globals.log_format;
   Status s = SetupLogging(level, format);

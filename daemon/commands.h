@@ -28,6 +28,9 @@ class CommandEnv {
  public:
   GlobalOptions globals;
   int exit_code = 0;
+  // One-shot commands log warnings and errors only (their results go to stdout) unless
+  // --log-level says otherwise; `run` logs at the configured level.
+  bool daemon_mode = false;
 
   // Loads the config (see GlobalOptions) and sets up logging. Config errors are
   // Status::Config (exit 78), already naming file, key and reason.

@@ -102,7 +102,7 @@ void Daemon::ApplyConfig(Config config, bool initial) {
       active.push_back(db);
       continue;
     }
-    auto acquired = MaintainedDatabase::Acquire(db, env_.MaintainerOptionsFor(config, db));
+    auto acquired = MaintainedDatabase::Acquire(db, OptionsFor(config, db));
     if (!acquired.ok()) {
       // Busy, locked by another maintainer, missing: tried again at the next rescan.
       spdlog::error("db={} not maintained: {}", db.name, acquired.status().ToString());
@@ -125,7 +125,10 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     size_t count = active.size();
     scheduler_->SetDatabases(std::move(active));
     bool all_open = count == expected;
-    if (!ready_.exchange(all_open) && all_open) {
+    bool was_ready = ready_.load();
+    SetReady(all_open);
+    metrics_.SetDatabasesMaintained(count);
+    if (!was_ready && all_open) {
       NotifyReady("maintaining " + std::to_string(count) + " database(s)");
     } else {
       NotifyStatus("maintaining " + std::to_string(count) + " database(s)");
@@ -133,6 +136,34 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     if (count == 0) spdlog::warn("no databases to maintain (give paths or configure databases:)");
     ScheduleRescan();
   });
+}
+
+MaintainerOptions Daemon::OptionsFor(const Config& config, const ResolvedDatabase& db) {
+  MaintainerOptions options = env_.MaintainerOptionsFor(config, db);
+  options.on_outcome = [this](const ResolvedDatabase& d, const JobOutcome& outcome) {
+    metrics_.Record(d, outcome);
+  };
+  return options;
+}
+
+void Daemon::SetReady(bool ready) {
+  ready_ = ready;
+  metrics_.SetReady(ready);
+}
+
+void Daemon::StartHttp() {
+  if (config_.http_listen.empty()) return;
+  http_ = std::make_unique<HttpServer>(
+      loop_, HttpHandlers{[this] { return ready_.load(); }, [this] { return metrics_.Exposition(); }});
+  Status s = http_->Listen(config_.http_listen);
+  if (!s.ok()) {
+    // Maintenance matters more than the endpoint: keep running, loudly.
+    spdlog::error("HTTP disabled: {}", s.message());
+    http_.reset();
+    return;
+  }
+  spdlog::info("http listening on {} (port {}): /healthz /readyz /metrics", config_.http_listen,
+               http_->port());
 }
 
 void Daemon::ScheduleRescan() {
@@ -190,7 +221,7 @@ void Daemon::OnSignal(int signal_number) {
 
 void Daemon::BeginShutdown() {
   stopping_ = true;
-  ready_ = false;
+  SetReady(false);
   NotifyStopping();
   rescan_timer_.cancel();
   deadline_ = std::chrono::steady_clock::now() + config_.shutdown.deadline;
@@ -287,9 +318,11 @@ int Daemon::Run() {
   listen();
   scheduler_->Start();
   ScheduleWatchdog();
+  StartHttp();
   asio::post(control_, [this, config = config_] { ApplyConfig(config, true); });
   spdlog::info("sqlite-maintd started (pid {})", getpid());
   loop_.run();
+  if (http_) http_->Close();
   watchdog_timer_.cancel();
   scheduler_.reset();
   control_.join();

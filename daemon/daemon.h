@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "daemon/commands.h"
+#include "daemon/http_server.h"
+#include "daemon/metrics.h"
 #include "lib/core/asio.h"
 #include "lib/core/stop_token.h"
 #include "lib/jobs/maintained_database.h"
@@ -51,6 +53,9 @@ class Daemon {
   void ApplyConfig(Config config, bool initial);
   void ScheduleRescan();
   void ScheduleWatchdog();
+  void StartHttp();
+  void SetReady(bool ready);
+  MaintainerOptions OptionsFor(const Config& config, const ResolvedDatabase& db);
   Result<std::vector<ResolvedDatabase>> ResolveAll(const Config& config);
   std::shared_ptr<MaintainedDatabase> Find(const std::string& path);
 
@@ -64,6 +69,8 @@ class Daemon {
   asio::steady_timer deadline_timer_;
   asio::steady_timer exit_timer_;
   asio::thread_pool control_{1};
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> http_;
   std::unique_ptr<Scheduler> scheduler_;
   StopToken job_stop_;       // scheduled jobs: RequestStop at SIGTERM, Abort at deadline
   StopToken shutdown_stop_;  // shutdown maintenance: Abort at the deadline

@@ -1,9 +1,46 @@
 #include "daemon/logging.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdio>
+
 namespace maintd {
+
+namespace {
+
+// %* in a pattern: the message as the inside of a JSON string (quotes, backslashes and
+// control characters escaped), so every JSON log line parses whatever the message holds.
+class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      switch (c) {
+        case '"': dest.append(std::string_view("\\\"")); break;
+        case '\\': dest.append(std::string_view("\\\\")); break;
+        case '\n': dest.append(std::string_view("\\n")); break;
+        case '\r': dest.append(std::string_view("\\r")); break;
+        case '\t': dest.append(std::string_view("\\t")); break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            dest.append(std::string_view(buf));
+          } else {
+            dest.push_back(c);
+          }
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
+}  // namespace
 
 Status SetupLogging(const std::string& level, const std::string& format) {
   auto lvl = spdlog::level::from_str(level);
@@ -14,16 +51,16 @@ Status SetupLogging(const std::string& level, const std::string& format) {
   if (format != "text" && format != "json") {
     return Status::InvalidArgument("unknown log format '" + format + "' (text, json)");
   }
-  auto logger = spdlog::stderr_logger_mt("maintd-" + std::to_string(reinterpret_cast<uintptr_t>(&level)));
+  static std::atomic<int> generation{0};
+  auto logger = spdlog::stderr_logger_mt("maintd-" + std::to_string(generation++));
   if (format == "json") {
-    // One JSON object per line. Messages are escaped by the callers through fmt's "{:?}"?
-    // No: spdlog has no JSON escaping, so the message is emitted by JsonEscape in the
-    // pattern formatter below.
-    logger->set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"sqlite-maintd","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(
+        spdlog::pattern_time_type::utc, std::string(""));
+    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","pid":%P,"msg":"%*"})");
+    logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l %v");
   }
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::trace);

@@ -1,6 +1,7 @@
 // sqlite-maintd: one binary, subcommands (CONTRACT.md section 2). `run` is the default.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "daemon/commands.h"
@@ -8,7 +9,8 @@
 
 int main(int argc, char** argv) {
   maintd::CommandEnv env;
-  CLI::App app{"sqlite-maintd: keeps SQLite databases healthy while their applications run"};
+  CLI::App app{"sqlite-maintd: keeps SQLite databases healthy while their applications run",
+               "sqlite-maintd"};
   app.set_version_flag("--version", std::string("sqlite-maintd ") + MAINTD_VERSION);
   app.add_option("--config", env.globals.config_path,
                  "config file (default $SQLITE_MAINTD_CONFIG, then "
@@ -31,29 +33,29 @@ int main(int argc, char** argv) {
   maintd::AddRestoreCommand(app, env);
   maintd::AddValidateConfigCommand(app, env);
 
-  // `sqlite-maintd` alone, or `sqlite-maintd app.db`, means `run`.
+  // `sqlite-maintd` alone, or `sqlite-maintd app.db`, means `run`: find the first word that
+  // is not a global option or its value, and insert "run" before it unless it names a
+  // subcommand.
+  auto takes_value = [](const std::string& a) {
+    return a == "--config" || a == "--log-level" || a == "--log-format";
+  };
   std::vector<std::string> args(argv + 1, argv + argc);
-  bool has_subcommand = false;
-  for (const auto& a : args) {
-    if (!a.empty() && a[0] == '-') continue;
-    for (const auto* sub : app.get_subcommands({})) {
-      if (sub->get_name() == a) has_subcommand = true;
-    }
-    break;
-  }
+  size_t pos = 0;
   bool wants_help_or_version = false;
-  for (const auto& a : args) {
+  while (pos < args.size() && !args[pos].empty() && args[pos][0] == '-') {
+    const std::string& a = args[pos];
     if (a == "--help" || a == "-h" || a == "--version") wants_help_or_version = true;
+    pos += takes_value(a) ? 2 : 1;
+  }
+  pos = std::min(pos, args.size());
+  bool has_subcommand = false;
+  if (pos < args.size()) {
+    for (const auto* sub : app.get_subcommands({})) {
+      if (sub->get_name() == args[pos]) has_subcommand = true;
+    }
   }
   if (!has_subcommand && !wants_help_or_version) {
-    // Insert "run" after the global options.
-    size_t pos = 0;
-    while (pos < args.size() && !args[pos].empty() && args[pos][0] == '-') {
-      bool takes_value = args[pos] == "--config" || args[pos] == "--log-level" ||
-                         args[pos] == "--log-format";
-      pos += (takes_value && args[pos].find('=') == std::string::npos) ? 2 : 1;
-    }
-    args.insert(args.begin() + static_cast<long>(std::min(pos, args.size())), "run");
+    args.insert(args.begin() + static_cast<long>(pos), "run");
   }
   std::reverse(args.begin(), args.end());
   try {

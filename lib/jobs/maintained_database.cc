@@ -201,6 +201,12 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // A database found corrupt is not written at all (journal rows included) unless the
   // journal is central.
   if (corrupt_ && options_.journal.central_path.empty()) journal.reset();
+  // Every row carries duration_ms (CONTRACT.md section 7): a check that did not time itself
+  // gets the run's.
+  for (CheckRow& row : out.report.checks) {
+    if (!row.details.is_object()) row.details = nlohmann::json::object();
+    if (!row.details.contains("duration_ms")) row.details["duration_ms"] = ElapsedMs(start);
+  }
   if (journal) {
     Status s = journal->RecordChecks(out.report.checks);
     if (s.ok()) s = journal->RecordMetrics(out.report.metrics);

@@ -1,10 +1,52 @@
 #pragma once
+// The vacuum job (CONTRACT.md sections 4, 5 and 7; the work itself is in lib/vacuum/).
+//
+// Scheduled / once (MakeVacuumJob), every check_every:
+//   - reads the free ratio from the header (O(1));
+//   - auto_vacuum INCREMENTAL: when free ratio >= trigger_free_ratio AND freelist >=
+//     min_free_pages, an incremental vacuum in lock-budgeted steps (incremental.h), then a
+//     checkpoint so the file shrinks (not on Litestream databases: Litestream owns
+//     checkpoints; incremental steps themselves are ordinary WAL commits it replicates);
+//   - auto_vacuum NONE: with convert_auto_vacuum, one full VACUUM that switches it to
+//     INCREMENTAL (whatever the ratio: it is a one-time conversion); with
+//     full_when_no_auto_vacuum, a full VACUUM when the trigger fires; otherwise, when the
+//     trigger fires, a warning: free pages stay on the freelist and the file never shrinks.
+//   - auto_vacuum FULL: nothing to do (SQLite frees pages at every commit).
+// Journal rows:
+//   - a real run (work started) is exactly one sqlite_vacuum_log row, type `auto`, written
+//     through ctx.journal (running, then completed/failed), plus metric rows in the report
+//     (vacuum.pages_freed, .bytes_freed, .duration_ms, .max_lock_hold_ms);
+//   - a check that does not run (below trigger, nothing to free, auto_vacuum NONE without a
+//     policy, a full VACUUM refused by the disk or Litestream rule, or one that would not fit
+//     the shutdown deadline) writes no vacuum_log row: the report has one `vacuum` check row
+//     with {"skipped": reason, free_ratio, freelist_count, page_count, auto_vacuum, ...},
+//     healthy for "below trigger"/"nothing to free", warning otherwise.
+// Outcome: a run stopped at a safe point (stop requested, deadline) returns a warning report
+// (row `failed`, with "stopped before completion (stop requested)", or "interrupted by
+// shutdown deadline" for shutdown runs); BEGIN IMMEDIATE busy past busy_timeout returns
+// Status::Busy (row `failed`); other SQLite errors return their Status.
+
 #include <memory>
 
+#include "lib/config/config.h"
 #include "lib/jobs/job.h"
 
 namespace maintd {
 
+inline constexpr char kShutdownInterruptedMessage[] = "interrupted by shutdown deadline";
+
 std::shared_ptr<Job> MakeVacuumJob(const ResolvedDatabase& db);
+
+// The shutdown vacuum of one database (CONTRACT.md section 5), run with trigger kShutdown
+// and ctx.deadline = the end of this database's share of the shutdown deadline:
+//   kNone: skipped.
+//   kIncremental: on INCREMENTAL databases, incremental vacuum to completion (no trigger
+//     threshold: any free page) until the deadline. On NONE databases a full VACUUM only
+//     when the policy allows one (convert_auto_vacuum, or full_when_no_auto_vacuum with the
+//     trigger fired), the disk check passes and the predicted duration (predict.h) fits.
+//   kFull: a full VACUUM when the trigger fires, the disk check passes and the prediction
+//     fits; otherwise as kIncremental.
+// Stopped by the deadline: row `failed` with "interrupted by shutdown deadline".
+std::shared_ptr<Job> MakeShutdownVacuumJob(const ResolvedDatabase& db, ShutdownVacuum mode);
 
 }  // namespace maintd

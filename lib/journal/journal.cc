@@ -95,7 +95,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& db_path,
 }
 
 Status Journal::WriteInTransaction(const std::function<Status()>& body) {
-  auto tx = Transaction::BeginImmediate(conn_, kWriteRetry);
+  auto tx = Transaction::BeginImmediate(conn_, write_retry_);
   if (!tx.ok()) return tx.status();
   MAINTD_RETURN_IF_ERROR(body());
   return tx->Commit();

@@ -104,6 +104,13 @@ class Journal {
 
   const std::string& db_path() const { return db_path_; }
   Connection& connection() { return conn_; }
+  // Bounds every later write: BEGIN IMMEDIATE waits at most `busy_timeout` for the lock and
+  // is retried for `retry` more (defaults: the target's busy_timeout, 2 s). Used under the
+  // shutdown deadline, where a journal write must not outlive it.
+  void LimitWriteWait(Millis busy_timeout, Millis retry) {
+    conn_.SetBusyTimeout(busy_timeout);
+    write_retry_ = retry;
+  }
 
  private:
   Journal(std::string db_path, Connection conn, const Clock& clock)
@@ -113,6 +120,7 @@ class Journal {
   std::string db_path_;
   Connection conn_;
   const Clock& clock_;
+  Millis write_retry_{2000};
 };
 
 }  // namespace maintd

@@ -20,10 +20,11 @@ TEST(OnceE2E, CheckpointAnalyzeHealthUnderAWriter) {
   TempDir dir;
   std::string db = dir.File("app.db");
   MakeWalDb(db, 5000, 400);
-  // Grow the WAL past the truncate threshold: disable auto-checkpoint for this filler.
-  ExecSql(db,
-          "PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x';"
-          "UPDATE items SET body = body || 'y';");
+  // Grow the WAL past the truncate threshold: no auto-checkpoint for this filler, and the
+  // connection stays open so that closing it does not checkpoint the WAL away.
+  HeldConnection app(db);
+  app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x';"
+           "UPDATE items SET body = body || 'y';");
   ASSERT_GT(std::filesystem::file_size(db + "-wal"), 1u << 20);
   std::string config = dir.File("c.yaml");
   WriteFile(config, ConfigWith(db, "    checkpoint: { truncate_wal_above: 1MiB }\n"));
@@ -70,7 +71,8 @@ TEST(OnceE2E, TruncatesTheWalAboveTheThreshold) {
   TempDir dir;
   std::string db = dir.File("app.db");
   MakeWalDb(db, 5000, 400);
-  ExecSql(db, "PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x';");
+  HeldConnection app(db);
+  app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x';");
   ASSERT_GT(std::filesystem::file_size(db + "-wal"), 1u << 20);
   std::string config = dir.File("c.yaml");
   WriteFile(config, ConfigWith(db, "    checkpoint: { truncate_wal_above: 1MiB }\n"));

@@ -105,6 +105,18 @@ void MakeWalDb(const std::string& path, int rows, int row_bytes) {
               std::to_string(row_bytes / 2) + ")) FROM n;");
 }
 
+HeldConnection::HeldConnection(const std::string& path) : db_(OpenOrFail(path)) {}
+
+HeldConnection::~HeldConnection() { sqlite3_close(db_); }
+
+void HeldConnection::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (db_ == nullptr || sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    ADD_FAILURE() << "SQL failed: " << (err ? err : "?") << "\n" << sql;
+    sqlite3_free(err);
+  }
+}
+
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+struct sqlite3;
+
 namespace maintd::test {
 
 // A fresh directory under $TMPDIR, removed (recursively) by the destructor.
@@ -38,6 +40,21 @@ std::string QueryText(const std::string& path, const std::string& sql);
 // Creates a WAL database with table items(id INTEGER PRIMARY KEY, body TEXT) holding
 // `rows` rows of ~`row_bytes` bytes each.
 void MakeWalDb(const std::string& path, int rows = 1000, int row_bytes = 200);
+
+// A connection held open by the test (like an application's). While it is open, closing
+// other connections does not checkpoint and delete the WAL; it has no transaction open
+// unless the test begins one. Closed by the destructor.
+class HeldConnection {
+ public:
+  explicit HeldConnection(const std::string& path);
+  ~HeldConnection();
+  HeldConnection(const HeldConnection&) = delete;
+  HeldConnection& operator=(const HeldConnection&) = delete;
+  void Exec(const std::string& sql);  // ADD_FAILURE on error
+
+ private:
+  sqlite3* db_ = nullptr;
+};
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);

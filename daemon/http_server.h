@@ -1,0 +1,40 @@
+#pragma once
+// GET /healthz, /readyz, /metrics on the daemon's io_context (Boost.Beast), CONTRACT.md
+// section 8. Read-only: nothing over HTTP changes state. Robust to slow or malformed
+// clients: every connection has a 10 s deadline, headers and body are size-limited, one
+// request per connection, errors close only that connection.
+//
+// Threads: everything runs on the loop thread; the handlers must be cheap (they are:
+// an atomic flag and an in-memory metrics serialization).
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lib/core/asio.h"
+#include "lib/core/status.h"
+
+namespace maintd {
+
+struct HttpHandlers {
+  std::function<bool()> ready;            // /readyz: 200 when true, else 503
+  std::function<std::string()> metrics;   // /metrics body
+};
+
+class HttpServer {
+ public:
+  HttpServer(asio::io_context& loop, HttpHandlers handlers);
+  ~HttpServer();
+  // Listens on "host:port" ("127.0.0.1:9187", "[::1]:9187", ":9187" = all interfaces).
+  // IoError when the address is bad or in use.
+  Status Listen(const std::string& address);
+  // The port actually bound (useful with port 0 in tests).
+  unsigned short port() const;
+  void Close();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace maintd

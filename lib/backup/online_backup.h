@@ -1,0 +1,93 @@
+#pragma once
+// The online backup: a consistent copy of a live database that completes while other
+// processes keep writing, then verified and renamed into place (catalog.h names the files).
+//
+// Method: SQLite's backup API under ONE read transaction that we open on the source
+// connection ourselves (BEGIN; SELECT ...), stepped in chunks of `chunk_bytes`.
+// sqlite3_backup_step() only opens (and closes) a read transaction of its own when the
+// source connection has none, and the backup restarts only when the source pager sees a
+// new snapshot, so under our transaction every step reads the same snapshot: the copy
+// finishes under any write rate, like a one-shot backup_step(-1), while the stop token and
+// deadline are honoured between chunks. It is a page-for-page copy: WAL mode, page size,
+// auto_vacuum and free pages are kept, so a restored file behaves exactly like the original,
+// and it runs near `cp` speed. VACUUM INTO was not chosen: it rebuilds every table and index
+// (CPU-bound, slower on large files), writes a rollback-mode file (a restore would silently
+// take a WAL application out of WAL mode) and cannot be stopped midway.
+//
+// In WAL mode the copy never blocks writers; checkpoints cannot pass our snapshot while it
+// runs (the WAL grows by what is written meanwhile and is reset by the next checkpoint). In
+// rollback-journal mode the read transaction holds SHARED for the whole copy and writers
+// wait: SQLite's limit, logged as a warning.
+//
+// Checkpoints of the database are paused while a backup runs because nothing else of ours
+// touches it meanwhile: the daemon never overlaps jobs of one database, and the one-shot
+// `backup` command holds the maintainer lock. (The application's own PASSIVE
+// auto-checkpoints continue and simply stop at our snapshot.)
+//
+// The final flush of a large file stalls the application's commits (SQLITE_FACTS.md), so the
+// destination is written with synchronous=OFF and, after every chunk, its dirty pages are
+// handed to the disk with sync_file_range(WAIT_BEFORE|WRITE) (fdatasync where that is not
+// supported): at most about two chunks are ever in flight and the final fsync is short.
+//
+// Flow: free-disk check -> `.<name>-<stamp>.db.tmp` created 0600 -> copy -> fsync file and
+// directory -> verify (verify.h) -> chmod -> sidecar -> rename to `<name>-<stamp>.db`
+// (never replacing) -> fsync directory. Any failure removes the temp file: a backup that
+// fails verification never appears under a backup name.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "lib/config/config.h"
+#include "lib/core/clock.h"
+#include "lib/core/status.h"
+#include "lib/core/stop_token.h"
+#include "lib/sqlite/connection.h"
+
+namespace maintd {
+
+struct BackupOptions {
+  std::string dir;   // destination directory; created (0700) when missing
+  std::string name;  // backup file prefix: the database's name
+  VerifyMode verify = VerifyMode::kQuick;
+  // Free space needed in `dir`: max(factor x database size, size + margin). The copy is as
+  // large as the database; the factor leaves room for the next backup and for growth.
+  double min_free_disk_factor = 2.0;
+  int64_t free_disk_margin = 64LL << 20;
+  int64_t chunk_bytes = 8LL << 20;  // copied per step, then written back to disk
+  int64_t mmap_bytes = 0;           // PRAGMA mmap_size on the source during the copy; 0 = off
+  // Free bytes available in `dir`; empty = statvfs. Tests inject values here.
+  std::function<Result<int64_t>(const std::string& dir)> free_bytes;
+};
+
+struct BackupResult {
+  std::string path;    // final backup file
+  std::string source;  // database path
+  SystemTime snapshot;
+  int64_t bytes = 0;
+  int64_t page_size = 0;
+  int64_t page_count = 0;
+  std::string journal_mode;
+  int64_t steps = 0;
+  int64_t copy_ms = 0;    // backup steps
+  int64_t sync_ms = 0;    // final fsync of file and directory
+  int64_t verify_ms = 0;
+  int64_t duration_ms = 0;
+  std::string verify;         // none | quick | full
+  std::string verify_result;  // "ok"
+  int64_t free_bytes = 0;     // in dir before the copy
+  int64_t required_bytes = 0;
+};
+
+// Backs up the database open on `source` (read-write or read-only; it must have no
+// transaction open) into options.dir. Errors: Refused (not enough disk), Busy (could not
+// start a read transaction past busy_timeout), Interrupted (stop or deadline), Failed
+// (verification failed; the copy was removed), IoError. Blocking: run it on a worker thread.
+Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options,
+                                const Clock& clock, StopToken* stop = nullptr,
+                                std::optional<std::chrono::steady_clock::time_point> deadline =
+                                    std::nullopt);
+
+}  // namespace maintd

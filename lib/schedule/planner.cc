@@ -1,0 +1,259 @@
+#include "lib/schedule/planner.h"
+
+#include <algorithm>
+#include <tuple>
+#include <unordered_map>
+
+namespace maintd {
+
+namespace {
+
+using std::chrono::duration_cast;
+
+constexpr Millis kDailyInterval = std::chrono::hours(24);
+constexpr Millis kMaxRerunDelay = std::chrono::seconds(1);
+// A backwards step of the wall clock smaller than this is ignored (NTP slews, rounding).
+constexpr Millis kClockStepTolerance = std::chrono::seconds(1);
+
+bool SameSchedule(const Schedule& a, const Schedule& b) {
+  return a.every == b.every && a.daily_at == b.daily_at;
+}
+
+Millis IntervalOf(const Schedule& s) { return s.daily_at ? kDailyInterval : s.every; }
+
+// FNV-1a followed by the splitmix64 finalizer: stable across runs and platforms.
+uint64_t HashKey(const std::string& db, const std::string& entry_id) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  };
+  for (char c : db) mix(static_cast<unsigned char>(c));
+  mix(0);
+  for (char c : entry_id) mix(static_cast<unsigned char>(c));
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+}  // namespace
+
+std::vector<std::string> EntryIds(const std::vector<ScheduledJob>& jobs) {
+  std::vector<std::string> ids;
+  std::unordered_map<std::string, int> seen;
+  for (const ScheduledJob& j : jobs) {
+    std::string name = j.job ? j.job->name() : "";
+    int n = ++seen[name];
+    ids.push_back(n == 1 ? name : name + "#" + std::to_string(n));
+  }
+  return ids;
+}
+
+Planner::Planner(int max_concurrent, Millis max_start_jitter)
+    : max_concurrent_(std::max(1, max_concurrent)),
+      max_start_jitter_(std::max(Millis(0), max_start_jitter)) {}
+
+Millis Planner::JitterFor(const std::string& db, const std::string& entry_id,
+                          const Schedule& schedule) const {
+  Millis bound = std::min(IntervalOf(schedule) / 10, max_start_jitter_);
+  if (bound.count() <= 0) return Millis(0);
+  uint64_t range = static_cast<uint64_t>(bound.count()) + 1;
+  return Millis(static_cast<int64_t>(HashKey(db, entry_id) % range));
+}
+
+std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs) {
+  std::vector<SeedRequest> seeds;
+  std::map<std::string, Db> next;
+  size_t order = 0;
+  for (PlannedDatabase& pd : dbs) {
+    if (!pd.db || next.count(pd.db->name)) continue;
+    const std::string& name = pd.db->name;
+    Db fresh;
+    fresh.db = pd.db;
+    fresh.order = order++;
+    auto old_it = dbs_.find(name);
+    Db* old = old_it == dbs_.end() ? nullptr : &old_it->second;
+    if (old) {
+      fresh.busy_dispatch = old->busy_dispatch;
+      fresh.last_served = old->last_served;
+    }
+    std::vector<std::string> ids = EntryIds(pd.jobs);
+    for (size_t i = 0; i < pd.jobs.size(); ++i) {
+      ScheduledJob& sj = pd.jobs[i];
+      if (!sj.job || !sj.schedule.enabled()) continue;
+      Entry e;
+      e.id = ids[i];
+      e.job = std::move(sj.job);
+      e.schedule = sj.schedule;
+      const Entry* prev = nullptr;
+      if (old) {
+        for (const Entry& oe : old->entries) {
+          if (oe.id == e.id) prev = &oe;
+        }
+      }
+      if (prev && SameSchedule(prev->schedule, e.schedule)) {
+        e.due = prev->due;
+        e.running_dispatch = prev->running_dispatch;
+        // Not yet seeded: the lookup asked for earlier is still on its way.
+      } else {
+        seeds.push_back({pd.db, e.id, e.job});
+      }
+      fresh.entries.push_back(std::move(e));
+    }
+    next.emplace(name, std::move(fresh));
+  }
+  // Databases that are gone but still run a job stay (without entries) until it finishes,
+  // so that nothing else starts on them meanwhile.
+  for (auto& [name, old] : dbs_) {
+    if (old.busy_dispatch != 0 && !next.count(name)) {
+      old.entries.clear();
+      old.removed = true;
+      old.order = order++;
+      next.emplace(name, std::move(old));
+    }
+  }
+  dbs_ = std::move(next);
+  return seeds;
+}
+
+void Planner::Seed(const std::string& db, const std::string& entry_id,
+                   std::optional<SystemTime> last_run, SystemTime now) {
+  Entry* e = FindEntry(db, entry_id);
+  if (!e || e->due || e->running_dispatch) return;
+  SystemTime at_once = now + JitterFor(db, entry_id, e->schedule);
+  if (e->schedule.daily_at) {
+    const TimeOfDay& t = *e->schedule.daily_at;
+    bool missed = !last_run || *last_run < PreviousTimeOfDay(t, now);
+    e->due = missed ? at_once : NextTimeOfDay(t, now);
+  } else if (!last_run || *last_run + e->schedule.every <= now) {
+    e->due = at_once;
+  } else {
+    e->due = std::min(*last_run + e->schedule.every, now + e->schedule.every);
+  }
+}
+
+std::vector<Dispatch> Planner::TakeDue(SystemTime now) {
+  Resync(now);
+  std::vector<Dispatch> out;
+  if (running_ >= max_concurrent_) return out;
+  // One candidate per idle database: its earliest due entry.
+  struct Candidate {
+    Db* db;
+    Entry* entry;
+  };
+  std::vector<Candidate> candidates;
+  for (auto& [name, d] : dbs_) {
+    if (d.busy_dispatch != 0 || d.removed) continue;
+    Entry* best = nullptr;
+    for (Entry& e : d.entries) {
+      if (!e.due || e.running_dispatch || *e.due > now) continue;
+      if (!best || *e.due < *best->due) best = &e;
+    }
+    if (best) candidates.push_back({&d, best});
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.db->last_served, *a.entry->due, a.db->order) <
+           std::tie(b.db->last_served, *b.entry->due, b.db->order);
+  });
+  for (const Candidate& c : candidates) {
+    if (running_ >= max_concurrent_) break;
+    Dispatch d;
+    d.db = c.db->db;
+    d.job = c.entry->job;
+    d.entry_id = c.entry->id;
+    d.due = *c.entry->due;
+    d.started = now;
+    d.id = next_dispatch_id_++;
+    c.entry->running_dispatch = d.id;
+    c.db->busy_dispatch = d.id;
+    c.db->last_served = ++serve_seq_;
+    ++running_;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void Planner::Finished(const Dispatch& dispatch, SystemTime now) {
+  auto it = dbs_.find(dispatch.db_name());
+  if (it == dbs_.end() || it->second.busy_dispatch != dispatch.id || dispatch.id == 0) return;
+  Db& d = it->second;
+  d.busy_dispatch = 0;
+  --running_;
+  if (d.removed) {
+    dbs_.erase(it);
+    return;
+  }
+  for (Entry& e : d.entries) {
+    if (e.running_dispatch != dispatch.id) continue;
+    e.running_dispatch = 0;
+    if (e.schedule.daily_at) {
+      e.due = NextTimeOfDay(*e.schedule.daily_at, now);
+    } else {
+      SystemTime next = dispatch.started + e.schedule.every;
+      e.due = next > now ? next : now + std::min(e.schedule.every, kMaxRerunDelay);
+    }
+  }
+}
+
+std::optional<SystemTime> Planner::NextWakeup() const {
+  if (running_ >= max_concurrent_) return std::nullopt;
+  std::optional<SystemTime> best;
+  for (const auto& [name, d] : dbs_) {
+    if (d.busy_dispatch != 0 || d.removed) continue;
+    for (const Entry& e : d.entries) {
+      if (!e.due || e.running_dispatch) continue;
+      if (!best || *e.due < *best) best = e.due;
+    }
+  }
+  return best;
+}
+
+void Planner::Resync(SystemTime now) {
+  bool stepped_back = last_now_ && now + kClockStepTolerance < *last_now_;
+  last_now_ = now;
+  if (!stepped_back) return;
+  for (auto& [name, d] : dbs_) {
+    for (Entry& e : d.entries) {
+      if (!e.due || e.running_dispatch) continue;
+      SystemTime latest =
+          e.schedule.daily_at ? NextTimeOfDay(*e.schedule.daily_at, now) : now + e.schedule.every;
+      if (*e.due > latest) e.due = latest;
+    }
+  }
+}
+
+Planner::Entry* Planner::FindEntry(const std::string& db, const std::string& entry_id) {
+  auto it = dbs_.find(db);
+  if (it == dbs_.end()) return nullptr;
+  for (Entry& e : it->second.entries) {
+    if (e.id == entry_id) return &e;
+  }
+  return nullptr;
+}
+
+const Planner::Entry* Planner::FindEntry(const std::string& db, const std::string& entry_id) const {
+  return const_cast<Planner*>(this)->FindEntry(db, entry_id);
+}
+
+std::optional<SystemTime> Planner::DueTime(const std::string& db,
+                                           const std::string& entry_id) const {
+  const Entry* e = FindEntry(db, entry_id);
+  return e ? e->due : std::nullopt;
+}
+
+bool Planner::HasEntry(const std::string& db, const std::string& entry_id) const {
+  return FindEntry(db, entry_id) != nullptr;
+}
+
+size_t Planner::unseeded() const {
+  size_t n = 0;
+  for (const auto& [name, d] : dbs_) {
+    for (const Entry& e : d.entries) n += (!e.due && !e.running_dispatch) ? 1 : 0;
+  }
+  return n;
+}
+
+}  // namespace maintd

@@ -1,0 +1,30 @@
+#pragma once
+// The checkpoint that follows a vacuum: in WAL mode the main file shrinks only when a
+// checkpoint copies the vacuum's last commit back (SQLITE_FACTS.md, Vacuum).
+
+#include <cstdint>
+
+#include "lib/core/clock.h"
+#include "lib/core/status.h"
+#include "lib/sqlite/connection.h"
+
+namespace maintd {
+
+struct WalCheckpointResult {
+  bool busy = false;  // not every frame could be copied back (a reader or writer in the way)
+  int64_t log_frames = -1;   // frames in the WAL (-1 when not in WAL mode)
+  int64_t checkpointed = -1;
+};
+
+// One sqlite3_wal_checkpoint_v2 PASSIVE: never waits, never blocks writers.
+Result<WalCheckpointResult> PassiveCheckpoint(Connection& conn);
+
+// PASSIVE, then TRUNCATE with the connection's busy timeout set to `wait` for that call
+// only (writers wait at most about that long while TRUNCATE waits for its locks; when it
+// gives up SQLite finishes as PASSIVE). Returns the TRUNCATE's result, with busy only when
+// neither call copied every frame back (the file has not shrunk yet), or the PASSIVE one
+// when `wait` is 0. Must be called outside a transaction. No-op result
+// (-1/-1) on a database not in WAL mode.
+Result<WalCheckpointResult> CheckpointAfterVacuum(Connection& conn, Millis wait);
+
+}  // namespace maintd

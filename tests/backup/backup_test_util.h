@@ -1,0 +1,50 @@
+#pragma once
+// Helpers shared by the tests in tests/backup/.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "lib/config/config.h"
+#include "tests/support/test_util.h"
+
+namespace maintd::test {
+
+// A database entry with the default policy, as the config resolver would make it.
+inline ResolvedDatabase DbEntry(const std::string& path, const std::string& name = "app") {
+  ResolvedDatabase db;
+  db.name = name;
+  db.path = path;
+  return db;
+}
+
+// Overwrites page `page_no` (1-based) of a database file with junk. Call only when this
+// process has no SQLite connection to the file.
+inline void CorruptPage(const std::string& path, int64_t page_no, int64_t page_size = 4096) {
+  int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  std::string junk(static_cast<size_t>(page_size), '\xAB');
+  ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), (page_no - 1) * page_size),
+            static_cast<ssize_t>(junk.size()));
+  ::close(fd);
+}
+
+inline void TruncateFile(const std::string& path, int64_t size) {
+  ASSERT_EQ(::truncate(path.c_str(), size), 0);
+}
+
+// The ids in a writer's --committed file.
+inline std::vector<int64_t> CommittedIds(const std::string& file) {
+  std::vector<int64_t> ids;
+  std::istringstream in(ReadFile(file));
+  int64_t id;
+  while (in >> id) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace maintd::test

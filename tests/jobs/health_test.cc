@@ -1,0 +1,320 @@
+// The health and integrity_check jobs against real files, including corrupted ones, and
+// the thresholds of the single checks.
+
+#include "lib/jobs/health.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "tests/support/test_util.h"
+
+namespace maintd {
+namespace {
+
+using namespace std::chrono_literals;
+
+Connection OpenDb(const std::string& path, Millis busy_timeout = 5s) {
+  OpenOptions options;
+  options.busy_timeout = busy_timeout;
+  auto conn = Connection::Open(path, options);
+  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+  return std::move(conn).value();
+}
+
+ResolvedDatabase Db(const std::string& path) {
+  ResolvedDatabase db;
+  db.name = "app";
+  db.path = path;
+  db.policy.health.free_disk_warning = {0, 0};  // independent of this machine's disk
+  return db;
+}
+
+Result<JobReport> RunJob(std::shared_ptr<Job> job, const ResolvedDatabase& db, Connection& conn) {
+  StopToken stop;
+  JobContext ctx{db,          conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
+                 std::nullopt};
+  return job->Run(ctx);
+}
+
+const CheckRow* Find(const JobReport& r, const std::string& type) {
+  for (const CheckRow& c : r.checks) {
+    if (c.check_type == type) return &c;
+  }
+  return nullptr;
+}
+
+// A rollback-mode database whose table `t` spans many pages, with an index; then the whole
+// root page of `t` (found in sqlite_master) is overwritten with garbage.
+void MakeCorruptDb(const std::string& path) {
+  test::ExecSql(path,
+                "PRAGMA journal_mode=DELETE;"
+                "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
+                "CREATE INDEX t_v ON t(v);"
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) "
+                "INSERT INTO t(v) SELECT hex(randomblob(50)) FROM n;");
+  int64_t root = test::QueryInt(path, "SELECT rootpage FROM sqlite_master WHERE name='t'");
+  int64_t page_size = test::QueryInt(path, "PRAGMA page_size");
+  ASSERT_GT(root, 1);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp((root - 1) * page_size);
+  std::string garbage(static_cast<size_t>(page_size), '\x5a');
+  f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  ASSERT_TRUE(f.good());
+}
+
+TEST(HealthJob, HealthyDatabaseIsAllHealthy) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 500);
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::set<std::string> types;
+  for (const CheckRow& c : report->checks) {
+    types.insert(c.check_type);
+    EXPECT_EQ(c.status, HealthStatus::kHealthy) << c.check_type << " " << c.details.dump();
+    EXPECT_TRUE(c.details.is_object());
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"quick_check", "fragmentation", "wal_size", "db_size",
+                                          "journal_mode", "free_disk", "filesystem"}));
+  EXPECT_EQ(report->status, HealthStatus::kHealthy);
+  EXPECT_FALSE(report->found_corruption);
+  EXPECT_EQ(Find(*report, "quick_check")->details.at("result"), "ok");
+  EXPECT_EQ(Find(*report, "fragmentation")->details.at("auto_vacuum"), "none");
+  EXPECT_TRUE(Find(*report, "fragmentation")->details.contains("note"));
+  std::set<std::string> units;
+  for (const MetricRow& m : report->metrics) units.insert(m.unit);
+  EXPECT_EQ(units, (std::set<std::string>{"ms", "pages", "bytes"}));
+}
+
+TEST(HealthJob, FragmentedNoneDatabaseWarns) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 3000, 400);
+  test::ExecSql(path, "DELETE FROM items WHERE id > 300");
+  ResolvedDatabase db = Db(path);
+  db.policy.vacuum.min_free_pages = 10;
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const CheckRow* frag = Find(*report, "fragmentation");
+  ASSERT_NE(frag, nullptr);
+  EXPECT_EQ(frag->status, HealthStatus::kWarning) << frag->details.dump();
+  EXPECT_GE(frag->details.at("free_ratio").get<double>(), 0.5);
+  EXPECT_GT(frag->details.at("freelist_count").get<int64_t>(), 10);
+  EXPECT_EQ(frag->details.at("auto_vacuum"), "none");
+  EXPECT_EQ(report->status, HealthStatus::kWarning);
+
+  // With a full VACUUM allowed by the policy, the vacuum job takes care of it.
+  db.policy.vacuum.full_when_no_auto_vacuum = true;
+  auto allowed = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_EQ(Find(*allowed, "fragmentation")->status, HealthStatus::kHealthy);
+}
+
+TEST(HealthJob, FragmentedIncrementalDatabaseIsHealthy) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::ExecSql(path, "PRAGMA auto_vacuum=INCREMENTAL;");
+  test::MakeWalDb(path, 3000, 400);
+  test::ExecSql(path, "DELETE FROM items WHERE id > 300");
+  ResolvedDatabase db = Db(path);
+  db.policy.vacuum.min_free_pages = 10;
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(report.ok());
+  const CheckRow* frag = Find(*report, "fragmentation");
+  EXPECT_EQ(frag->details.at("auto_vacuum"), "incremental");
+  EXPECT_GE(frag->details.at("free_ratio").get<double>(), 0.5);
+  EXPECT_EQ(frag->status, HealthStatus::kHealthy);
+}
+
+TEST(HealthJob, WalWarningThreshold) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 200);
+  Connection conn = OpenDb(path);
+  ASSERT_TRUE(conn.QueryInt("SELECT count(*) FROM items").ok());  // keeps the WAL open
+  test::ExecSql(path, "INSERT INTO items(body) SELECT body FROM items");
+  ResolvedDatabase db = Db(path);
+  auto below = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(below.ok());
+  EXPECT_EQ(Find(*below, "wal_size")->status, HealthStatus::kHealthy);
+  db.policy.health.wal_warning = 4096;
+  auto above = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(above.ok());
+  const CheckRow* wal = Find(*above, "wal_size");
+  EXPECT_EQ(wal->status, HealthStatus::kWarning) << wal->details.dump();
+  EXPECT_GT(wal->details.at("wal_bytes").get<int64_t>(), 4096);
+}
+
+TEST(HealthJob, SizeThresholdsAndRollbackJournal) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::ExecSql(path, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+  ResolvedDatabase db = Db(path);
+  db.policy.health.size_warning = 1024;
+  Connection conn = OpenDb(path);
+  auto warn = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(warn.ok());
+  EXPECT_EQ(Find(*warn, "db_size")->status, HealthStatus::kWarning);
+  EXPECT_EQ(Find(*warn, "journal_mode")->status, HealthStatus::kWarning);
+  EXPECT_EQ(Find(*warn, "journal_mode")->details.at("journal_mode"), "delete");
+  db.policy.health.size_critical = 2048;
+  auto crit = RunJob(MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(crit.ok());
+  EXPECT_EQ(Find(*crit, "db_size")->status, HealthStatus::kCritical);
+  EXPECT_EQ(crit->status, HealthStatus::kCritical);
+  EXPECT_FALSE(crit->found_corruption);
+}
+
+TEST(HealthJob, CorruptPageIsCriticalNotAFailure) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  MakeCorruptDb(path);
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->found_corruption);
+  EXPECT_EQ(report->status, HealthStatus::kCritical);
+  const CheckRow* qc = Find(*report, "quick_check");
+  ASSERT_NE(qc, nullptr);
+  EXPECT_EQ(qc->status, HealthStatus::kCritical);
+  EXPECT_EQ(qc->details.at("result"), "corrupt");
+  EXPECT_TRUE(!qc->details.at("messages").empty() || qc->details.contains("error"))
+      << qc->details.dump();
+}
+
+TEST(HealthJob, NotADatabaseIsCritical) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::ExecSql(path, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.write(std::string(100, '\x33').data(), 100);
+  }
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->found_corruption);
+  const CheckRow* qc = Find(*report, "quick_check");
+  ASSERT_NE(qc, nullptr);
+  EXPECT_EQ(qc->status, HealthStatus::kCritical);
+  EXPECT_TRUE(qc->details.contains("error")) << qc->details.dump();
+  EXPECT_NE(Find(*report, "db_size"), nullptr);  // file-level checks still ran
+  EXPECT_NE(Find(*report, "free_disk"), nullptr);
+}
+
+// Read-only: both jobs complete while another connection holds the write lock.
+TEST(HealthJob, HoldsOnlyReadTransactions) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 500);
+  Connection writer = OpenDb(path);
+  ASSERT_TRUE(writer.Exec("BEGIN IMMEDIATE; DELETE FROM items WHERE id <= 100;").ok());
+  Connection conn = OpenDb(path, 50ms);
+  auto health = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(Find(*health, "quick_check")->status, HealthStatus::kHealthy);
+  auto integrity = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(integrity.ok()) << integrity.status().ToString();
+  EXPECT_FALSE(conn.InTransaction());
+  EXPECT_TRUE(writer.Exec("COMMIT").ok());
+}
+
+TEST(IntegrityCheckJob, HealthyDatabase) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 500);
+  Connection conn = OpenDb(path);
+  auto job = MakeIntegrityCheckJob(Db(path));
+  EXPECT_EQ(job->name(), "integrity_check");
+  auto report = RunJob(job, Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->checks.size(), 2u);
+  EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kHealthy);
+  EXPECT_EQ(Find(*report, "foreign_key_check")->status, HealthStatus::kHealthy);
+  EXPECT_EQ(Find(*report, "foreign_key_check")->details.at("violations"), 0);
+  EXPECT_FALSE(report->found_corruption);
+}
+
+TEST(IntegrityCheckJob, CorruptPageIsCritical) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  MakeCorruptDb(path);
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->found_corruption);
+  EXPECT_EQ(report->status, HealthStatus::kCritical);
+  EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kCritical);
+}
+
+TEST(IntegrityCheckJob, ForeignKeyViolationWarns) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::ExecSql(path,
+                "PRAGMA foreign_keys=OFF;"
+                "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+                "CREATE TABLE child(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id));"
+                "INSERT INTO parent VALUES(1);"
+                "INSERT INTO child VALUES(1, 1), (2, 99), (3, 98);");
+  Connection conn = OpenDb(path);
+  auto report = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kHealthy);
+  const CheckRow* fk = Find(*report, "foreign_key_check");
+  ASSERT_NE(fk, nullptr);
+  EXPECT_EQ(fk->status, HealthStatus::kWarning);
+  EXPECT_EQ(fk->details.at("violations"), 2);
+  ASSERT_EQ(fk->details.at("first").size(), 2u);
+  EXPECT_EQ(fk->details.at("first")[0]["table"], "child");
+  EXPECT_EQ(fk->details.at("first")[0]["parent"], "parent");
+  EXPECT_EQ(report->status, HealthStatus::kWarning);
+  EXPECT_FALSE(report->found_corruption);
+}
+
+TEST(HealthChecks, FilesystemNetworkWalIsCritical) {
+  EXPECT_EQ(FilesystemCheck({"nfs", true}, "wal").status, HealthStatus::kCritical);
+  EXPECT_EQ(FilesystemCheck({"cifs", true}, "delete").status, HealthStatus::kWarning);
+  EXPECT_EQ(FilesystemCheck({"ext4", false}, "wal").status, HealthStatus::kHealthy);
+}
+
+TEST(HealthChecks, FreeDiskThresholds) {
+  HealthPolicy h;  // warning below 10%
+  VacuumPolicy v;
+  constexpr int64_t kGiB = 1LL << 30;
+  EXPECT_EQ(FreeDiskCheck({50 * kGiB, 100 * kGiB}, kGiB, h, v).status, HealthStatus::kHealthy);
+  EXPECT_EQ(FreeDiskCheck({5 * kGiB, 100 * kGiB}, kGiB, h, v).status, HealthStatus::kWarning);
+  // Below 1% of the filesystem, or below kCriticalFreeBytes, is critical.
+  EXPECT_EQ(FreeDiskCheck({kGiB / 2, 100 * kGiB}, kGiB, h, v).status, HealthStatus::kCritical);
+  EXPECT_EQ(FreeDiskCheck({20LL << 20, kGiB}, kGiB, h, v).status, HealthStatus::kCritical);
+  h.free_disk_warning = {0, 30 * kGiB};  // a bytes threshold
+  EXPECT_EQ(FreeDiskCheck({20 * kGiB, 1024 * kGiB}, kGiB, h, v).status, HealthStatus::kWarning);
+  EXPECT_EQ(FreeDiskCheck({40 * kGiB, 1024 * kGiB}, kGiB, h, v).status, HealthStatus::kHealthy);
+  auto row = FreeDiskCheck({3 * kGiB, 10 * kGiB}, 2 * kGiB, h, v);
+  EXPECT_EQ(row.details.at("full_vacuum_room"), false);  // 3 GiB < 2.0 x 2 GiB
+}
+
+TEST(HealthChecks, BackupAge) {
+  test::TempDir dir;
+  ResolvedDatabase db;
+  db.name = "app";
+  db.path = dir.File("app.db");
+  db.policy.backup.every = 6h;
+  SystemTime stamp = std::chrono::sys_days{std::chrono::year{2026} / 1 / 2} + 3h;
+  EXPECT_EQ(BackupAgeCheck(db, stamp).status, HealthStatus::kWarning);  // no backups dir
+  std::filesystem::create_directories(dir.File("backups"));
+  test::WriteFile(dir.File("backups/app-20260102T030000Z.db"), "x");
+  test::WriteFile(dir.File("backups/other-20260102T090000Z.db"), "x");  // another database
+  auto fresh = BackupAgeCheck(db, stamp + 1h);
+  EXPECT_EQ(fresh.status, HealthStatus::kHealthy) << fresh.details.dump();
+  EXPECT_EQ(fresh.details.at("age_s"), 3600);
+  EXPECT_EQ(BackupAgeCheck(db, stamp + 13h).status, HealthStatus::kWarning);
+}
+
+}  // namespace
+}  // namespace maintd
