@@ -104,7 +104,7 @@ Reader HttpListen(std::string* out) {
       std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
       bool port_ok = !port.empty() && port.size() <= 5 &&
                      port.find_first_not_of("0123456789") == std::string::npos &&
-                     std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+                     std::stoi(port) >= 0 && std::stoi(port) <= 65535;  // 0: any free port
       bool host_ok = !host.empty() && (host[0] != '[' || host.back() == ']') &&
                      host.find_first_of(" \t/") == std::string::npos;
       if (!port_ok || !host_ok) {

@@ -91,10 +91,11 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   prometheus::Labels job_labels{{"db", db.name}, {"job", out.job}};
   prometheus::Labels db_labels{{"db", db.name}};
   f_->runs.Add(job_labels).Increment();
-  if (out.skipped) f_->skips.Add(job_labels).Increment();
-  else if (!out.error.ok() || out.status == HealthStatus::kCritical) {
-    f_->failures.Add(job_labels).Increment();
-  }
+  // Add() creates the series at 0, so failures and skips are exported before the first one.
+  auto& skips = f_->skips.Add(job_labels);
+  auto& failures = f_->failures.Add(job_labels);
+  if (out.skipped) skips.Increment();
+  else if (!out.error.ok() || out.status == HealthStatus::kCritical) failures.Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets{
       0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
   f_->duration.Add(job_labels, kBuckets).Observe(static_cast<double>(out.duration_ms) / 1000.0);
@@ -106,8 +107,7 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
     const auto& d = row.details;
     f_->health.Add({{"db", db.name}, {"check", row.check_type}})
         .Set(static_cast<double>(static_cast<int>(row.status)));
-    if (double v = Num(d, "file_size"); v >= 0) f_->db_size.Add(db_labels).Set(v);
-    if (double v = Num(d, "size_bytes"); v >= 0) f_->db_size.Add(db_labels).Set(v);
+    if (double v = Num(d, "db_bytes"); v >= 0) f_->db_size.Add(db_labels).Set(v);
     if (double v = Num(d, "freelist_count"); v >= 0) f_->free_pages.Add(db_labels).Set(v);
     if (double v = Num(d, "wal_bytes"); v >= 0) f_->wal_size.Add(db_labels).Set(v);
     if (double v = Num(d, "wal_bytes_after"); v >= 0) f_->wal_size.Add(db_labels).Set(v);

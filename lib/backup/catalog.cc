@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <limits.h>
+#include <stdlib.h>
+
 #include <algorithm>
 #include <ctime>
 #include <fstream>
@@ -27,6 +30,15 @@ int64_t UnixMs(SystemTime t) {
 }
 
 SystemTime FromUnixMs(int64_t ms) { return SystemTime(std::chrono::milliseconds(ms)); }
+
+// The same database file: equal paths, or equal after resolving symlinks (a database named
+// through a symlink once and by its real path another time).
+bool SameSource(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  char ra[PATH_MAX], rb[PATH_MAX];
+  return ::realpath(a.c_str(), ra) != nullptr && ::realpath(b.c_str(), rb) != nullptr &&
+         std::string(ra) == rb;
+}
 
 bool IsStamp(const std::string& s) {
   if (s.size() != kStampLen || s[8] != 'T' || s[15] != 'Z') return false;
@@ -149,7 +161,7 @@ Result<std::vector<BackupEntry>> ListBackups(const std::string& dir, const std::
     e.size = static_cast<int64_t>(st.st_size);
     e.sidecar = ReadSidecar(SidecarPath(e.path), &e.problem);
     if (e.sidecar) {
-      if (e.sidecar->source != source) continue;  // another database's backup
+      if (!SameSource(e.sidecar->source, source)) continue;  // another database's backup
       if (e.sidecar->verify_result != "ok") {
         e.problem = "verification recorded as " + e.sidecar->verify_result;
       } else if (e.sidecar->bytes != e.size) {
@@ -198,7 +210,7 @@ Result<std::vector<std::string>> RemoveStaleBackupFiles(const std::string& dir,
       if (ParseBackupFileName(name, backup) && !FileExists(dir + "/" + backup)) {
         std::string problem;
         auto sc = ReadSidecar(path, &problem);
-        orphan_sidecar = sc && sc->source == source;
+        orphan_sidecar = sc && SameSource(sc->source, source);
       }
     }
     if (!temp && !orphan_sidecar) continue;

@@ -1,6 +1,8 @@
 #include "lib/backup/restore.h"
 
+#include <limits.h>
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,9 +55,13 @@ Status VerifyBackup(const std::string& backup, RestoreResult* result) {
 
 }  // namespace
 
-Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string& db,
+Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string& db_arg,
                                     const RestoreOptions& options) {
   RestoreResult result;
+  // Through a symlink, replace the file it points to, not the link.
+  std::string db = db_arg;
+  char resolved[PATH_MAX];
+  if (::realpath(db_arg.c_str(), resolved) != nullptr) db = resolved;
   struct stat bst {}, dst {};
   if (::stat(backup.c_str(), &bst) == 0 && ::stat(db.c_str(), &dst) == 0 &&
       bst.st_dev == dst.st_dev && bst.st_ino == dst.st_ino) {
@@ -66,7 +72,7 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   const int64_t backup_bytes = FileSize(backup);
 
   // 2. One maintainer at a time.
-  auto lock = MaintainerLock::Acquire(db, options.lock_dir);
+  auto lock = MaintainerLock::Acquire(db_arg, options.lock_dir);
   if (!lock.ok()) return lock.status();
 
   // 3. Not while the database is in use or has content outside the main file.

@@ -75,7 +75,7 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
       auto st = ctx.conn.Prepare(sql);
       if (!st.ok()) return st.status();
       st->Bind(1, rule_.leased_value);
-      BindTime(*st, 2, rule_.time_format, ctx.clock.Now() + std::chrono::milliseconds(120));
+      BindTime(*st, 2, rule_.time_format, ctx.clock.Now());
       st->Bind(3, rule_.batch).Bind(4, rule_.queued_value).Bind(5, rule_.dead_value);
       if (rule_.max_attempts > 0 && !rule_.attempts_column.empty()) {
         st->Bind(6, rule_.max_attempts);

@@ -6,11 +6,11 @@
 // write lock is held from the end of BEGIN IMMEDIATE to the end of COMMIT; that hold is
 // measured for every step and `n` adapts so each step stays under `max_lock_hold`:
 //   - the first step probes with a small batch (kProbePages) to measure the cost per page;
-//   - n then follows budget / measured cost per page, growing at most 2x per step and never
-//     above pages_per_step;
+//   - n then follows (60% of the budget - expected commit time) / measured cost per page,
+//     growing at most 2x per step (or back to kProbePages) and never above pages_per_step;
 //   - within a step, stepping stops early once the time spent plus the expected commit
-//     time reaches the budget, so a step overruns the budget by at most about one page move
-//     plus the commit's variance, however wrong the estimate was.
+//     time reaches 60% of the budget, so a step can pass the budget only by one page move
+//     plus the commit's variance (and preemption), however wrong the estimate was.
 // Between steps it pauses `pause_between_steps` so writers get in and checks the stop token
 // and the deadline. In WAL mode it runs a PASSIVE checkpoint every few hundred freed pages,
 // so the WAL stays small and application commits do not pay for autocheckpoints of the

@@ -79,6 +79,23 @@ TEST_F(BackupCliTest, RestoreBringsTheBackupBackAndRefusesABadOne) {
   EXPECT_TRUE(test::ReadFile(pre) == previous);
 }
 
+TEST_F(BackupCliTest, RestoreIntoANewFileAndListAsJson) {
+  auto b = RunMaintd({"backup", db_});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::string fresh = dir_.File("inspect.db");
+  auto r = RunMaintd({"restore", Trim(b.out), fresh});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("previous database kept"), std::string::npos) << r.out;
+  EXPECT_EQ(test::QueryInt(fresh, "SELECT count(*) FROM items"), 2000);
+
+  auto list = RunMaintd({"backups", "--json", db_});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto j = nlohmann::json::parse(list.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["path"], Trim(b.out));
+  EXPECT_EQ(j[0]["verified"], true);
+}
+
 TEST_F(BackupCliTest, RestoreRefusesAnOpenDatabaseUnlessForced) {
   auto b = RunMaintd({"backup", db_});
   ASSERT_EQ(b.exit_code, 0) << b.err;

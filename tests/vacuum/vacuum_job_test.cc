@@ -60,14 +60,14 @@ TEST(VacuumJob, EmptiesFreelistAndShrinksFileWhileAWriterCommits) {
 }
 
 // With an unlimited batch, one step would free all ~9,000 pages in one lock hold of
-// 100+ ms; the step size must adapt to the 10 ms budget instead.
+// 150+ ms; the step size must adapt to the 25 ms budget instead.
 TEST(VacuumJob, EveryStepStaysNearTheLockBudget) {
   TempDir dir;
   std::string path = dir.File("app.db");
   CopyDb(TemplateDb("big", kBig), path);
   VacuumPolicy policy;
   policy.pages_per_step = 1000000;
-  policy.max_lock_hold = Millis(10);
+  policy.max_lock_hold = Millis(25);
   policy.pause_between_steps = Millis(0);
   auto mdb = AcquireOrDie(Resolved(path, policy));
   ASSERT_TRUE(mdb);
@@ -77,9 +77,12 @@ TEST(VacuumJob, EveryStepStaysNearTheLockBudget) {
   ASSERT_TRUE(out.error.ok()) << out.error.ToString();
   const MetricRow* hold = FindMetric(out.report, kVacuumMaxLockHoldMetric);
   ASSERT_NE(hold, nullptr);
-  // Budget plus the time of one page batch (the in-step cutoff overshoots by at most one
-  // page move and the commit) plus scheduling noise on a loaded 2-core machine.
-  EXPECT_LE(hold->value, 10.0 + 15.0) << out.report.summary;
+  // The in-step cutoff stops at 60% of the budget minus the expected commit time, so a step
+  // overshoots only by one page move plus the commit's variance. The slack covers that
+  // batch's commit (a WAL write, with an fsync of the WAL header when the WAL restarts)
+  // and scheduling noise on a loaded 2-core machine; an unadapted step would be 150+ ms.
+  constexpr double kOneBatchSlackMs = 30;
+  EXPECT_LE(hold->value, 25 + kOneBatchSlackMs) << out.report.summary;
   EXPECT_LE(QueryInt(path, "PRAGMA freelist_count"), 1);
   EXPECT_NE(out.report.summary.find(" steps"), std::string::npos) << out.report.summary;
 }
@@ -117,7 +120,7 @@ TEST(VacuumJob, AutoVacuumNoneIsAWarningWithoutAPolicy) {
   EXPECT_EQ(CountVacuumLogRows(path), 0);
   EXPECT_EQ(QueryText(path, "SELECT status FROM sqlite_health_checks WHERE check_type='vacuum'"),
             "warning");
-  EXPECT_GE(QueryInt(path, "PRAGMA freelist_count"), free_before);
+  EXPECT_GE(QueryInt(path, "PRAGMA freelist_count"), free_before - 5);  // - journal tables
   EXPECT_EQ(QueryInt(path, "PRAGMA auto_vacuum"), 0);
 }
 

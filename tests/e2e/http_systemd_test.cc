@@ -1,0 +1,190 @@
+// End-to-end: the HTTP endpoints and sd_notify, against the real daemon process.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace maintd::test {
+namespace {
+
+using std::chrono::seconds;
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// One raw request over loopback; status 0 when nothing came back.
+HttpReply RawHttp(int port, const std::string& request) {
+  HttpReply reply;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return reply;
+  }
+  (void)!write(fd, request.data(), request.size());
+  std::string all;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) all.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (all.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(all.substr(9, 3));
+  auto sep = all.find("\r\n\r\n");
+  if (sep != std::string::npos) reply.body = all.substr(sep + 4);
+  return reply;
+}
+
+HttpReply Get(int port, const std::string& path) {
+  return RawHttp(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+}
+
+int PortFromLog(ChildProcess& daemon) {
+  int port = 0;
+  WaitFor(
+      [&] {
+        std::smatch m;
+        std::string err = daemon.Stderr();
+        if (std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) {
+          port = std::stoi(m[1]);
+        }
+        return port != 0;
+      },
+      seconds(10));
+  return port;
+}
+
+TEST(HttpE2E, EndpointsAndMetrics) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 500);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "http: { listen: \"127.0.0.1:0\" }\n"
+                    "defaults: { checkpoint: { every: 1s } }\n"
+                    "databases:\n  - name: app\n    path: " + db + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  int port = PortFromLog(daemon);
+  ASSERT_NE(port, 0) << daemon.Stderr();
+  EXPECT_EQ(Get(port, "/healthz").status, 200);
+  EXPECT_TRUE(WaitFor([&] { return Get(port, "/readyz").status == 200; }, seconds(10)));
+  EXPECT_EQ(Get(port, "/nope").status, 404);
+  EXPECT_EQ(RawHttp(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").status,
+            405);
+
+  auto runs = [&] {
+    std::smatch m;
+    std::string body = Get(port, "/metrics").body;
+    std::regex re("sqlite_maintd_job_runs_total\\{db=\"app\",job=\"checkpoint\"\\} ([0-9.e+]+)");
+    return std::regex_search(body, m, re) ? std::stod(m[1]) : 0.0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return runs() >= 1; }, seconds(15))) << Get(port, "/metrics").body;
+  double first = runs();
+  EXPECT_TRUE(WaitFor([&] { return runs() > first; }, seconds(10))) << "counter must move";
+  std::string body = Get(port, "/metrics").body;
+  for (const char* family :
+       {"# TYPE sqlite_maintd_job_runs_total counter", "sqlite_maintd_job_failures_total",
+        "# TYPE sqlite_maintd_job_duration_seconds histogram",
+        "sqlite_maintd_job_last_success_timestamp_seconds", "sqlite_maintd_database_size_bytes",
+        "sqlite_maintd_free_pages", "sqlite_maintd_wal_size_bytes"}) {
+    EXPECT_NE(body.find(family), std::string::npos) << family << "\n" << body;
+  }
+
+  // Malformed and oversized requests are refused and the daemon keeps serving.
+  EXPECT_EQ(RawHttp(port, "THIS IS NOT HTTP\r\n\r\n").status, 400);
+  EXPECT_EQ(RawHttp(port, "GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n").status,
+            400);
+  RawHttp(port, "GET /healthz HTTP/1.1\r\n");  // never finishes its headers
+  EXPECT_EQ(Get(port, "/healthz").status, 200);
+  EXPECT_TRUE(daemon.Running());
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0);
+}
+
+TEST(HttpE2E, ReadyzIs503DuringShutdown) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  // Lots of free pages and a slow step policy: the shutdown vacuum runs until the deadline.
+  ExecSql(db, "PRAGMA page_size=1024; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;");
+  MakeWalDb(db, 20000, 400);
+  ExecSql(db, "DELETE FROM items WHERE id % 2 = 0;");
+  std::string config = dir.File("c.yaml");
+  WriteFile(config,
+            "http: { listen: \"127.0.0.1:0\" }\n"
+            "shutdown: { deadline: 3s, vacuum: incremental }\n"
+            "defaults:\n  vacuum: { check_every: 24h, pages_per_step: 10, "
+            "pause_between_steps: 50ms, min_free_pages: 1 }\n"
+            "databases:\n  - path: " + db + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  int port = PortFromLog(daemon);
+  ASSERT_NE(port, 0) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Get(port, "/readyz").status == 200; }, seconds(10)));
+  daemon.Signal(SIGTERM);
+  EXPECT_TRUE(WaitFor([&] { return Get(port, "/readyz").status == 503; }, seconds(2)));
+  EXPECT_EQ(Get(port, "/healthz").status, 200);
+  EXPECT_EQ(daemon.Wait(seconds(10)), 0);
+}
+
+// Receives sd_notify datagrams on a socket in the test's temp dir.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() { close(fd_); }
+  // Collects datagrams until one contains `needle` or the timeout passes.
+  bool WaitFor(const std::string& needle, seconds timeout) {
+    return maintd::test::WaitFor(
+        [&] {
+          char buf[4096];
+          ssize_t n = recv(fd_, buf, sizeof buf, 0);
+          if (n > 0) received_ += std::string(buf, static_cast<size_t>(n)) + "\n";
+          return received_.find(needle) != std::string::npos;
+        },
+        timeout);
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  std::string path_, received_;
+  int fd_ = -1;
+};
+
+TEST(SystemdE2E, NotifiesReadyWatchdogAndStopping) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 100);
+  NotifySocket sock(dir.File("notify.sock"));
+  ChildProcess daemon({MaintdBinary(), "run", db},
+                      {{"NOTIFY_SOCKET", dir.File("notify.sock")},
+                       {"WATCHDOG_USEC", "400000"},
+                       {"SQLITE_MAINTD_CONFIG", ""}},
+                      dir.path());
+  EXPECT_TRUE(sock.WaitFor("READY=1", seconds(10))) << sock.received() << daemon.Stderr();
+  EXPECT_TRUE(sock.WaitFor("WATCHDOG=1", seconds(5))) << sock.received();
+  EXPECT_TRUE(sock.WaitFor("STATUS=", seconds(5))) << sock.received();
+  daemon.Signal(SIGTERM);
+  EXPECT_TRUE(sock.WaitFor("STOPPING=1", seconds(5))) << sock.received();
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0);
+}
+
+}  // namespace
+}  // namespace maintd::test
