@@ -135,8 +135,8 @@ int RunVacuumCommand(CommandEnv& env, const VacuumCommandOptions& o) {
     (void)journal->RecordMetrics(run.Metrics(req.log_type));
   }
   if (!run.journal_status.ok()) {
-    std::cerr << "sqlite-maintd: warning: journal write failed: "
-              << run.journal_status.message() << "\n";
+    std::cerr << "sqlite-maintd: warning: journal write failed: " << run.journal_status.message()
+              << "\n";
   }
   if (run.started) Print(run, convert);
   if (!run.status.ok()) {
@@ -154,9 +154,9 @@ void AddVacuumCommand(CLI::App& app, CommandEnv& env) {
       "vacuum", "incremental or full VACUUM (or VACUUM INTO); prints pages and bytes freed");
   auto* inc = cmd->add_flag("--incremental", o->incremental,
                             "incremental vacuum in short steps that let writers in");
-  auto* pages = cmd->add_option("--pages", o->pages,
-                                "with --incremental: free about N pages, then stop")
-                   ->check(CLI::PositiveNumber);
+  auto* pages =
+      cmd->add_option("--pages", o->pages, "with --incremental: free about N pages, then stop")
+          ->check(CLI::PositiveNumber);
   auto* full = cmd->add_flag("--full", o->full, "full VACUUM in place (blocks writers)");
   auto* into = cmd->add_option("--into", o->into, "VACUUM INTO a new file (PATH must not exist)");
   pages->needs(inc);

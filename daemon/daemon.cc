@@ -119,6 +119,11 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     {
       std::lock_guard lock(mu_);
       // Dropped databases: their lock is released once a job still running there ends.
+      for (const auto& [path, db] : dbs_) {
+        if (next.count(path) == 0) {
+          spdlog::info("db={} dropped (no longer configured or matched): {}", db->db().name, path);
+        }
+      }
       dbs_ = std::move(next);
     }
     config_ = std::move(config);

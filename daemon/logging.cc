@@ -55,7 +55,7 @@ Status SetupLogging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_logger_mt("maintd-" + std::to_string(generation++));
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(
-        spdlog::pattern_time_type::utc, std::string(""));
+        spdlog::pattern_time_type::utc);
     formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","pid":%P,"msg":"%*"})");
     logger->set_formatter(std::move(formatter));

@@ -102,7 +102,8 @@ void ShutdownCheckpoint(Connection& conn, Journal* journal, const ResolvedDataba
     spdlog::info("db={} shutdown checkpoint {}: {}/{} frames{}", db.name, ToString(mode),
                  r->checkpointed_frames, r->log_frames, r->busy ? " (busy)" : "");
   } else {
-    report.checks.push_back({"checkpoint", HealthStatus::kWarning,
+    report.checks.push_back({"checkpoint",
+                             HealthStatus::kWarning,
                              {{"error", r.status().message()}, {"mode", ToString(mode)}}});
     spdlog::warn("db={} shutdown checkpoint: {}", db.name, r.status().ToString());
   }

@@ -70,9 +70,9 @@ Plan PlanScheduled(const VacuumPolicy& p, const DbStats& s) {
 Plan FullIfItFits(const JobContext& ctx, const DbStats& s, bool convert) {
   int64_t live = (s.page_count - s.freelist_count) * s.page_size;
   FullVacuumPrediction pred = PredictFullVacuum(ctx.journal, live);
-  Millis left = ctx.deadline ? std::chrono::duration_cast<Millis>(*ctx.deadline -
-                                                                  SteadyClock::now())
-                             : Millis::max();
+  Millis left = ctx.deadline
+                    ? std::chrono::duration_cast<Millis>(*ctx.deadline - SteadyClock::now())
+                    : Millis::max();
   nlohmann::json extra = {{"predicted_ms", pred.duration.count()},
                           {"prediction_source", pred.source},
                           {"prediction_samples", pred.samples},
@@ -141,8 +141,8 @@ class VacuumJob final : public Job {
     const VacuumPolicy& policy = ctx.db.policy.vacuum;
     auto stats = ReadDbStats(ctx.conn);
     if (!stats.ok()) return stats.status();
-    Plan plan = shutdown_ ? PlanShutdown(*shutdown_, ctx, policy, *stats)
-                          : PlanScheduled(policy, *stats);
+    Plan plan =
+        shutdown_ ? PlanShutdown(*shutdown_, ctx, policy, *stats) : PlanScheduled(policy, *stats);
     if (plan.skip) return Skipped(plan, *stats, policy, start);
 
     VacuumRequest req;
@@ -157,8 +157,8 @@ class VacuumJob final : public Job {
     req.full.min_free_disk_factor = policy.min_free_disk_factor;
     req.full.checkpoint_wait = policy.max_lock_hold;
     bool shutdown_run = shutdown_.has_value() || ctx.trigger == JobTrigger::kShutdown;
-    req.interrupted_message = shutdown_run ? kShutdownInterruptedMessage
-                                           : "stopped before completion (stop requested)";
+    req.interrupted_message =
+        shutdown_run ? kShutdownInterruptedMessage : "stopped before completion (stop requested)";
     if (ctx.deadline && ctx.journal != nullptr) {
       // Journal writes of a run under a deadline (this job's rows, then the runner's report
       // through the same Journal) must not outlive it by much: a row left `running` is
@@ -186,11 +186,14 @@ class VacuumJob final : public Job {
     report.summary = std::string(ToString(run.method)) + " vacuum " + what + run.Summary();
     if (run.status.code() == StatusCode::kInterrupted) {
       report.status = HealthStatus::kWarning;
-      report.summary += " (" + req.interrupted_message + ")";
+      report.summary += "; " + req.interrupted_message;
     } else if (!run.status.ok()) {
       return run.status;
     }
-    if (!plan.extra.empty()) report.summary += " " + plan.extra.dump();
+    if (plan.extra.contains("full_skipped")) {
+      report.summary +=
+          " (instead of a full VACUUM: " + plan.extra["full_skipped"].get<std::string>() + ")";
+    }
     return report;
   }
 

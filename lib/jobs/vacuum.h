@@ -21,6 +21,8 @@
 //     the shutdown deadline) writes no vacuum_log row: the report has one `vacuum` check row
 //     with {"skipped": reason, free_ratio, freelist_count, page_count, auto_vacuum, ...},
 //     healthy for "below trigger"/"nothing to free", warning otherwise.
+// Under ctx.deadline (shutdown), lock waits end at the deadline and journal writes wait at
+// most 250 ms for the write lock (a row left `running` is repaired at the next start).
 // Outcome: a run stopped at a safe point (stop requested, deadline) returns a warning report
 // (row `failed`, with "stopped before completion (stop requested)", or "interrupted by
 // shutdown deadline" for shutdown runs); BEGIN IMMEDIATE busy past busy_timeout returns

@@ -17,8 +17,7 @@ class BusyTimeoutCap {
  public:
   BusyTimeoutCap(Connection& conn, std::chrono::steady_clock::time_point deadline)
       : conn_(conn), saved_(conn.busy_timeout()) {
-    auto left =
-        std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
     conn_.SetBusyTimeout(std::clamp(left, Millis(1), std::max(Millis(1), saved_)));
   }
   ~BusyTimeoutCap() { conn_.SetBusyTimeout(saved_); }

@@ -36,8 +36,7 @@ Status CheckFullVacuumAllowed(const std::string& db_path, const DbStats& stats,
     return Status::InvalidArgument("VACUUM INTO target " + o.into + " already exists");
   }
   const int64_t size = stats.file_size + stats.wal_size;
-  const auto needed =
-      static_cast<int64_t>(std::ceil(std::max(0.0, o.min_free_disk_factor) * size));
+  const auto needed = static_cast<int64_t>(std::ceil(std::max(0.0, o.min_free_disk_factor) * size));
   std::vector<std::string> dirs = {DirName(in_place ? db_path : o.into),
                                    o.temp_dir.empty() ? SqliteTempDir() : o.temp_dir};
   std::vector<DiskCheck> local;
@@ -54,18 +53,16 @@ Status CheckFullVacuumAllowed(const std::string& db_path, const DbStats& stats,
   }
   for (const DiskCheck& c : out) {
     if (!c.ok()) {
-      return Status::Refused("full VACUUM refused: " + c.dir + " has " +
-                             FormatSize(c.free_bytes) + " free, needs " +
-                             FormatSize(c.needed_bytes) + " (min_free_disk_factor " +
-                             std::to_string(o.min_free_disk_factor) + " x database size " +
-                             FormatSize(size) + ")");
+      return Status::Refused("full VACUUM refused: " + c.dir + " has " + FormatSize(c.free_bytes) +
+                             " free, needs " + FormatSize(c.needed_bytes) +
+                             " (min_free_disk_factor " + std::to_string(o.min_free_disk_factor) +
+                             " x database size " + FormatSize(size) + ")");
     }
   }
   return Status::Ok();
 }
 
-FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o,
-                                StopToken& stop) {
+FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, StopToken& stop) {
   auto start = std::chrono::steady_clock::now();
   FullVacuumOutcome out;
   auto stats = ReadDbStats(conn);

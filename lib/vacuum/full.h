@@ -30,11 +30,11 @@
 namespace maintd {
 
 struct FullVacuumOptions {
-  std::string into;                   // "" = in place; else VACUUM INTO this path
+  std::string into;                     // "" = in place; else VACUUM INTO this path
   bool convert_to_incremental = false;  // in place: PRAGMA auto_vacuum=INCREMENTAL first
   double min_free_disk_factor = 2.0;
-  std::string temp_dir;               // "" = SqliteTempDir()
-  Millis checkpoint_wait{50};         // busy timeout of the TRUNCATE checkpoint after
+  std::string temp_dir;        // "" = SqliteTempDir()
+  Millis checkpoint_wait{50};  // busy timeout of the TRUNCATE checkpoint after
 };
 
 // The free-disk rule: one entry per directory checked.
@@ -53,15 +53,15 @@ Status CheckFullVacuumAllowed(const std::string& db_path, const DbStats& stats,
                               std::vector<DiskCheck>* checks = nullptr);
 
 struct FullVacuumOutcome {
-  Status status;  // Refused (rules), Busy, Interrupted (rolled back), or an SQLite error
+  Status status;         // Refused (rules), Busy, Interrupted (rolled back), or an SQLite error
   bool started = false;  // the rules passed and VACUUM was issued
   int64_t page_size = 0;
   int64_t pages_before = 0;
-  int64_t pages_after = 0;     // of the database, or of the copy for VACUUM INTO
+  int64_t pages_after = 0;  // of the database, or of the copy for VACUUM INTO
   int64_t freelist_before = 0;
   int64_t freelist_after = 0;
-  int64_t bytes_before = 0;    // main file size (+ for the rate: the data VACUUM rewrote)
-  int64_t bytes_after = 0;     // main file after the final checkpoint, or the copy's size
+  int64_t bytes_before = 0;  // main file size (+ for the rate: the data VACUUM rewrote)
+  int64_t bytes_after = 0;   // main file after the final checkpoint, or the copy's size
   int64_t duration_ms = 0;
   int64_t auto_vacuum_after = -1;
   bool checkpoint_busy = false;

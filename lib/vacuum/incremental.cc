@@ -1,9 +1,9 @@
 #include "lib/vacuum/incremental.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "lib/inspect/db_stats.h"
 #include "lib/sqlite/statement.h"
@@ -147,8 +147,8 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
     while (true) {
       if (stop.stop_requested() || PastDeadline(o)) {
         out.stopped_early = true;
-        out.status = Status::Interrupted(stop.stop_requested() ? "stop requested"
-                                                               : "deadline reached");
+        out.status =
+            Status::Interrupted(stop.stop_requested() ? "stop requested" : "deadline reached");
         break;
       }
       int64_t want = n;
@@ -162,10 +162,10 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
         out.status = s.status;
         break;
       }
-      spdlog::trace("vacuum step {}: asked {} freed {} pages, work {:.0f} us, commit {:.0f} us, "
-                    "lock hold {:.0f} us (commit estimate {:.0f} us)",
-                    out.steps + 1, want, s.pages, s.work_us, s.commit_us, s.hold_us,
-                    commit_est_us);
+      spdlog::trace(
+          "vacuum step {}: asked {} freed {} pages, work {:.0f} us, commit {:.0f} us, "
+          "lock hold {:.0f} us (commit estimate {:.0f} us)",
+          out.steps + 1, want, s.pages, s.work_us, s.commit_us, s.hold_us, commit_est_us);
       ++out.steps;
       out.pages_freed += s.pages;
       out.largest_step_pages = std::max(out.largest_step_pages, s.pages);
@@ -188,7 +188,9 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
       if (!Pause(o.pause_between_steps, o, stop)) continue;  // the loop head reports why
     }
   }
-  if (wal && o.checkpoint && !stop.aborted()) {
+  // Stopped early (daemon stopping, shutdown share used up): the shutdown's own checkpoint
+  // follows, so do not spend its time here.
+  if (wal && o.checkpoint && !stop.stop_requested() && !PastDeadline(o)) {
     auto ck = CheckpointAfterVacuum(conn, o.max_lock_hold);
     out.checkpoint_busy = !ck.ok() || ck->busy;
   }

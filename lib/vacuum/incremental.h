@@ -37,8 +37,8 @@ struct IncrementalOptions {
   int64_t pages_per_step = 1000;  // the largest batch a step may take
   Millis pause_between_steps{20};
   Millis max_lock_hold{50};
-  int64_t max_pages = 0;  // 0 = until the freelist is empty; else stop after this many
-  bool checkpoint = true; // false on Litestream databases: Litestream owns checkpoints
+  int64_t max_pages = 0;   // 0 = until the freelist is empty; else stop after this many
+  bool checkpoint = true;  // false on Litestream databases: Litestream owns checkpoints
   // Hard end (steady clock): no new step starts after it; the caller's timer interrupts a
   // step still running.
   std::optional<std::chrono::steady_clock::time_point> deadline;

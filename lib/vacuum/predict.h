@@ -28,9 +28,9 @@ constexpr double kPredictSafetyFactor = 1.5;
 constexpr Millis kPredictFixedCost{250};
 
 struct FullVacuumPrediction {
-  Millis duration{0};             // including the margin
+  Millis duration{0};  // including the margin
   double bytes_per_second = kDefaultFullVacuumBytesPerSecond;
-  int samples = 0;                // past runs used; 0 = the default rate
+  int samples = 0;                 // past runs used; 0 = the default rate
   std::string source = "default";  // "metrics" | "vacuum_log" | "default"
 };
 

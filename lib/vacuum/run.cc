@@ -10,23 +10,23 @@ namespace maintd {
 
 const char* ToString(VacuumMethod m) {
   switch (m) {
-    case VacuumMethod::kIncremental: return "incremental";
-    case VacuumMethod::kFull: return "full";
-    case VacuumMethod::kInto: return "into";
+    case VacuumMethod::kIncremental:
+      return "incremental";
+    case VacuumMethod::kFull:
+      return "full";
+    case VacuumMethod::kInto:
+      return "into";
   }
   return "?";
 }
 
 nlohmann::json VacuumRun::Details() const {
-  nlohmann::json j = {{"method", ToString(method)},
-                      {"pages_freed", pages_freed},
-                      {"bytes_freed", bytes_freed},
-                      {"duration_ms", duration_ms},
-                      {"max_lock_hold_ms", max_lock_hold_ms},
-                      {"freelist_before", freelist_before},
-                      {"freelist_after", freelist_after},
-                      {"file_size_before", file_size_before},
-                      {"file_size_after", file_size_after}};
+  nlohmann::json j = {
+      {"method", ToString(method)},           {"pages_freed", pages_freed},
+      {"bytes_freed", bytes_freed},           {"duration_ms", duration_ms},
+      {"max_lock_hold_ms", max_lock_hold_ms}, {"freelist_before", freelist_before},
+      {"freelist_after", freelist_after},     {"file_size_before", file_size_before},
+      {"file_size_after", file_size_after}};
   if (method == VacuumMethod::kIncremental) j["steps"] = steps;
   if (auto_vacuum_after >= 0) j["auto_vacuum"] = AutoVacuumName(auto_vacuum_after);
   if (checkpoint_busy) j["checkpoint_busy"] = true;
@@ -52,7 +52,8 @@ std::string VacuumRun::Summary() const {
     s += ", " + std::to_string(freelist_after) + " free pages left";
   }
   if (checkpoint_busy) s += "; the file shrinks fully at the next checkpoint";
-  if (!status.ok()) s += "; " + status.ToString();
+  // An interrupted run's reason is the caller's to tell (e.g. the shutdown deadline).
+  if (!status.ok() && status.code() != StatusCode::kInterrupted) s += "; " + status.ToString();
   return s;
 }
 
@@ -96,8 +97,10 @@ VacuumRun ExecuteVacuum(Connection& conn, Journal* journal, const VacuumRequest&
   bool logged = journal != nullptr && req.method != VacuumMethod::kInto;
   if (logged) {
     auto id = journal->BeginVacuum(req.log_type);
-    if (id.ok()) run.log_id = *id;
-    else run.journal_status = id.status();
+    if (id.ok())
+      run.log_id = *id;
+    else
+      run.journal_status = id.status();
   }
   run.started = true;
   if (req.method == VacuumMethod::kIncremental) {

@@ -9,10 +9,9 @@
 // A journal write that fails is reported in `journal_status`, never fails the vacuum.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/core/status.h"
 #include "lib/core/stop_token.h"
@@ -45,7 +44,7 @@ struct VacuumRequest {
 
 struct VacuumRun {
   VacuumMethod method = VacuumMethod::kIncremental;
-  Status status;        // Refused (no row, nothing changed), Busy, Interrupted, errors
+  Status status;         // Refused (no row, nothing changed), Busy, Interrupted, errors
   bool started = false;  // work began (and a row was written, unless kInto)
   int64_t log_id = 0;    // sqlite_vacuum_log id, 0 = none
   Status journal_status;
@@ -65,7 +64,8 @@ struct VacuumRun {
 
   // {"method":..., "pages_freed":..., ...} for reports and the CLI's --json.
   nlohmann::json Details() const;
-  // "freed 1200 pages (4.7MiB) in 840 ms, longest lock hold 12.3 ms, 0 free pages left"
+  // "freed 1200 pages (4800KiB off the file) in 840 ms in 9 steps, longest lock hold
+  // 12.3 ms, 0 free pages left"; a failure's status is appended, except kInterrupted.
   std::string Summary() const;
   // vacuum.* metric rows (plus the rate row of predict.h for a completed full VACUUM).
   std::vector<MetricRow> Metrics(const std::string& log_type) const;

@@ -16,11 +16,12 @@ const FragmentedDbSpec kSmall{.rows = 6000, .row_bytes = 1000, .delete_up_to = 4
 
 std::string ConfigWith(const TempDir& dir, const std::string& db, const std::string& vacuum) {
   std::string path = dir.File("config.yaml");
-  WriteFile(path, "http: { listen: \"\" }\n"
-                  "databases:\n"
-                  "  - name: app\n"
-                  "    path: " + db + "\n" +
-                  (vacuum.empty() ? "" : "    vacuum: " + vacuum + "\n"));
+  WriteFile(path,
+            "http: { listen: \"\" }\n"
+            "databases:\n"
+            "  - name: app\n"
+            "    path: " +
+                db + "\n" + (vacuum.empty() ? "" : "    vacuum: " + vacuum + "\n"));
   return path;
 }
 
@@ -86,8 +87,8 @@ TEST(VacuumCommand, FullIsRefusedOnALitestreamDatabase) {
   EXPECT_EQ(QueryInt(db, "PRAGMA page_count"), pages);
   EXPECT_EQ(CountVacuumLogRows(db), 0);
   // A compacted copy only reads the database: allowed.
-  auto into = RunMaintd(
-      {"--config", ConfigWith(dir, db, ""), "vacuum", "--into", dir.File("copy.db"), db});
+  auto into =
+      RunMaintd({"--config", ConfigWith(dir, db, ""), "vacuum", "--into", dir.File("copy.db"), db});
   EXPECT_EQ(into.exit_code, 0) << into.err;
 }
 
@@ -98,8 +99,10 @@ TEST(VacuumCommand, RefusedOnADatabaseWhoseLastIntegrityResultIsCritical) {
   {
     auto journal = Journal::Open(db, JournalTarget{});
     ASSERT_TRUE(journal.ok());
-    ASSERT_TRUE((*journal)->RecordCheck({"integrity_check", HealthStatus::kCritical,
-                                         {{"problems", {"test"}}}}).ok());
+    ASSERT_TRUE(
+        (*journal)
+            ->RecordCheck({"integrity_check", HealthStatus::kCritical, {{"problems", {"test"}}}})
+            .ok());
   }
   const int64_t free_before = QueryInt(db, "PRAGMA freelist_count");
   for (std::vector<std::string> flags :
@@ -156,8 +159,8 @@ TEST(VacuumCommand, IncrementalPagesAndIntoAndUsage) {
 TEST(VacuumCommand, IncrementalOnAutoVacuumNoneIsRefusedWithAHint) {
   TempDir dir;
   std::string db = dir.File("app.db");
-  MakeFragmentedDb(db, {.rows = 2000, .row_bytes = 1000, .delete_up_to = 1000,
-                        .auto_vacuum = "NONE"});
+  MakeFragmentedDb(db,
+                   {.rows = 2000, .row_bytes = 1000, .delete_up_to = 1000, .auto_vacuum = "NONE"});
   auto r = RunMaintd({"--config", ConfigWith(dir, db, ""), "vacuum", "--incremental", db});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--full"), std::string::npos) << r.err;

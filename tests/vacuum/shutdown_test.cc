@@ -1,13 +1,13 @@
 // The SIGTERM shutdown maintenance (CONTRACT.md section 5) at the library level: the
 // daemon calls RunShutdownMaintenance with its deadline.
-#include <gtest/gtest.h>
+#include "lib/jobs/shutdown.h"
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <thread>
 
 #include "lib/inspect/db_stats.h"
-#include "lib/jobs/shutdown.h"
 #include "lib/jobs/vacuum.h"
 #include "tests/vacuum/vacuum_test_util.h"
 
@@ -98,8 +98,8 @@ TEST(ShutdownVacuum, AWriterHoldingTheLockDoesNotDelayTheExit) {
 
   sqlite3* app = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &app), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(app, "BEGIN IMMEDIATE; INSERT INTO items(body) VALUES (x'00')",
-                         nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(app, "BEGIN IMMEDIATE; INSERT INTO items(body) VALUES (x'00')", nullptr,
+                         nullptr, nullptr),
             SQLITE_OK);
   ShutdownConfig cfg;
   StopToken stop;

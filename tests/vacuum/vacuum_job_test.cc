@@ -38,8 +38,7 @@ TEST(VacuumJob, EmptiesFreelistAndShrinksFileWhileAWriterCommits) {
   EXPECT_EQ(out.status, HealthStatus::kHealthy) << out.report.summary;
   EXPECT_LE(QueryInt(path, "PRAGMA freelist_count"), 5);
   // The file lost (almost) all the free pages: only the final checkpoint makes that happen.
-  EXPECT_LT(FileSize(path), size_before - free_before * page_size * 9 / 10)
-      << out.report.summary;
+  EXPECT_LT(FileSize(path), size_before - free_before * page_size * 9 / 10) << out.report.summary;
   EXPECT_EQ(summary["errors"], 0) << summary.dump();
 
   auto rows = VacuumLog(path);
@@ -108,8 +107,8 @@ TEST(VacuumJob, BelowTriggerWritesAHealthyCheckAndNoVacuumRow) {
 TEST(VacuumJob, AutoVacuumNoneIsAWarningWithoutAPolicy) {
   TempDir dir;
   std::string path = dir.File("app.db");
-  MakeFragmentedDb(path, {.rows = 12000, .row_bytes = 1000, .delete_up_to = 8000,
-                          .auto_vacuum = "NONE"});
+  MakeFragmentedDb(path,
+                   {.rows = 12000, .row_bytes = 1000, .delete_up_to = 8000, .auto_vacuum = "NONE"});
   const int64_t free_before = QueryInt(path, "PRAGMA freelist_count");
   auto mdb = AcquireOrDie(Resolved(path));
   ASSERT_TRUE(mdb);
@@ -127,8 +126,8 @@ TEST(VacuumJob, AutoVacuumNoneIsAWarningWithoutAPolicy) {
 TEST(VacuumJob, ConvertsAutoVacuumNoneToIncrementalWithOneFullVacuum) {
   TempDir dir;
   std::string path = dir.File("app.db");
-  MakeFragmentedDb(path, {.rows = 6000, .row_bytes = 1000, .delete_up_to = 4000,
-                          .auto_vacuum = "NONE"});
+  MakeFragmentedDb(path,
+                   {.rows = 6000, .row_bytes = 1000, .delete_up_to = 4000, .auto_vacuum = "NONE"});
   ASSERT_EQ(QueryInt(path, "PRAGMA auto_vacuum"), 0);
   const int64_t size_before = FileSize(path);
   const int64_t rows_before = QueryInt(path, "SELECT count(*) FROM items");
@@ -165,8 +164,8 @@ TEST(VacuumJob, ConvertsAutoVacuumNoneToIncrementalWithOneFullVacuum) {
 TEST(VacuumJob, RefusedConversionLeavesTheDatabaseAlone) {
   TempDir dir;
   std::string path = dir.File("app.db");
-  MakeFragmentedDb(path, {.rows = 3000, .row_bytes = 1000, .delete_up_to = 2000,
-                          .auto_vacuum = "NONE"});
+  MakeFragmentedDb(path,
+                   {.rows = 3000, .row_bytes = 1000, .delete_up_to = 2000, .auto_vacuum = "NONE"});
   const int64_t pages_before = QueryInt(path, "PRAGMA page_count");
   VacuumPolicy policy;
   policy.convert_auto_vacuum = true;

@@ -2,14 +2,14 @@
 // Helpers for the vacuum tests: fragmented databases made once per binary and copied per
 // test, maintainer handles, and journal rows read back.
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lib/config/config.h"
 #include "lib/jobs/maintained_database.h"
@@ -18,9 +18,9 @@
 namespace maintd::test {
 
 struct FragmentedDbSpec {
-  int rows = 48000;          // ~4 rows per 4 KiB page: ~48 MB
+  int rows = 48000;  // ~4 rows per 4 KiB page: ~48 MB
   int row_bytes = 1000;
-  int delete_up_to = 36000;  // rows with id <= this are deleted: ~9,000 free pages
+  int delete_up_to = 36000;                 // rows with id <= this are deleted: ~9,000 free pages
   const char* auto_vacuum = "INCREMENTAL";  // NONE | INCREMENTAL
   bool wal = true;
 };
@@ -95,8 +95,8 @@ inline std::vector<VacuumLogRow> VacuumLog(const std::string& path) {
 }
 
 inline int64_t CountVacuumLogRows(const std::string& path) {
-  int64_t present = QueryInt(
-      path, "SELECT count(*) FROM sqlite_master WHERE name='sqlite_vacuum_log'");
+  int64_t present =
+      QueryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='sqlite_vacuum_log'");
   return present == 0 ? 0 : QueryInt(path, "SELECT count(*) FROM sqlite_vacuum_log");
 }
 

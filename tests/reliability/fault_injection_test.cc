@@ -1,0 +1,338 @@
+// Disk faults injected under the real jobs, in-process, through the faulty VFS
+// (tests/support/faulty_vfs.h): SQLITE_FULL or SQLITE_IOERR_WRITE once N bytes are written,
+// SQLITE_IOERR_FSYNC on the Nth sync. Each job runs through MaintainedDatabase::Run as the
+// daemon runs it, with a central journal (whose file is not faulted) so the outcome is
+// recorded. For every job and fault: the run fails cleanly (an error, recorded critical),
+// the application's data is unchanged (content digest), integrity_check is ok, no temp file
+// is left behind, this process is alive, and once the fault is gone the next run succeeds.
+#include <gtest/gtest.h>
+
+#include "lib/jobs/analyze.h"
+#include "lib/jobs/backup.h"
+#include "lib/jobs/checkpoint.h"
+#include "lib/jobs/health.h"
+#include "lib/jobs/lease_requeue.h"
+#include "lib/jobs/maintained_database.h"
+#include "lib/jobs/retention.h"
+#include "lib/jobs/vacuum.h"
+#include "tests/reliability/reliability_util.h"
+#include "tests/support/faulty_vfs.h"
+
+namespace maintd::test {
+namespace {
+
+struct Fault {
+  FaultKind kind;
+  int64_t after_bytes;
+  int64_t nth_sync;
+};
+// The faults every job is put through: disk full at the first byte and half-way into a
+// run, a write error, a failing fsync.
+const Fault kFaults[] = {
+    {FaultKind::kDiskFull, 0, 0},
+    {FaultKind::kDiskFull, 24 * 1024, 0},
+    {FaultKind::kWriteError, 8 * 1024, 0},
+    {FaultKind::kSyncError, 0, 1},
+};
+
+std::string Describe(const Fault& f) {
+  return std::string(ToString(f.kind)) + " after " + std::to_string(f.after_bytes) +
+         " bytes / sync #" + std::to_string(f.nth_sync);
+}
+
+class FaultInjectionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(FaultyVfs::Install()); }
+
+  void SetUp() override {
+    db_path_ = dir_.File("app.db");
+    journal_ = dir_.File("journal.db");
+  }
+
+  std::unique_ptr<MaintainedDatabase> Acquire(const ResolvedDatabase& db) {
+    MaintainerOptions options;
+    options.journal.central_path = journal_;
+    auto m = MaintainedDatabase::Acquire(db, options);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? std::move(m).value() : nullptr;
+  }
+
+  // Runs `job` under `fault` on files whose path contains `filter`; checks the run failed
+  // cleanly and nothing changed; then runs it again without the fault and returns that
+  // outcome. `digest_of` is the file whose content must be unchanged.
+  JobOutcome RunFaulted(MaintainedDatabase& md, Job& job, const Fault& fault,
+                        const std::string& filter, const std::string& digest_of) {
+    SCOPED_TRACE(job.name() + " under " + Describe(fault));
+    std::string before = ContentDigest(digest_of);
+    auto files_before = DirEntries(dir_.path());
+    JobOutcome out;
+    int64_t injected = 0;
+    {
+      ScopedFault scoped({fault.kind, fault.after_bytes, fault.nth_sync, filter});
+      StopToken stop;
+      out = md.Run(job, JobTrigger::kOnce, stop);
+      injected = FaultyVfs::faults_injected();
+    }
+    EXPECT_GT(injected, 0) << "the fault was never hit: the job wrote nothing to " << filter;
+    EXPECT_FALSE(out.error.ok()) << "the run did not fail: " << out.report.summary;
+    EXPECT_EQ(out.status, HealthStatus::kCritical) << out.error.ToString();
+    EXPECT_EQ(out.error.code(), StatusCode::kIoError) << out.error.ToString();
+    EXPECT_FALSE(out.skipped);
+    ++runs_;
+    // Recorded critical in the central journal, with the error.
+    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_health_checks WHERE check_type = '" +
+                                      job.journal_key() + "' ORDER BY id DESC LIMIT 1"),
+              job.journal_key() == "vacuum" ? "" : "critical");
+    EXPECT_EQ(ContentDigest(digest_of), before);
+    EXPECT_EQ(QueryText(db_path_, "PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(DirEntries(dir_.path()), files_before) << "a temp file was left behind";
+    StopToken stop;
+    JobOutcome again = md.Run(job, JobTrigger::kOnce, stop);
+    EXPECT_TRUE(again.error.ok()) << "the run after the fault failed: "
+                                  << again.error.ToString();
+    return again;
+  }
+
+  TempDir dir_;
+  std::string db_path_, journal_;
+  int runs_ = 0;
+};
+
+TEST_F(FaultInjectionTest, CheckpointFailsCleanly) {
+  MakeWalDb(db_path_, 2000, 400);
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeCheckpointJob(db);
+  HeldConnection app(db_path_);  // keeps the WAL from being checkpointed on close
+  for (const Fault& f : kFaults) {
+    // Fresh frames in the WAL for the checkpoint to copy into the database file.
+    app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;");
+    RunFaulted(*md, *job, f, "/app.db", db_path_);
+  }
+  EXPECT_EQ(runs_, 4);
+}
+
+TEST_F(FaultInjectionTest, AnalyzeFailsCleanlyAndCommitsNothing) {
+  MakeWalDb(db_path_, 3000, 100);
+  ExecSql(db_path_, "CREATE INDEX items_body ON items(body);");
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeAnalyzeJob(db);
+  for (const Fault& f : kFaults) {
+    ExecSql(db_path_, "DROP TABLE IF EXISTS sqlite_stat1;");
+    RunFaulted(*md, *job, f, "/app.db", db_path_);
+    // The successful run afterwards wrote the statistics; the faulted one wrote none (the
+    // digest skips sqlite_stat1, so check it here).
+  }
+  EXPECT_GT(QueryInt(db_path_, "SELECT count(*) FROM sqlite_stat1"), 0);
+}
+
+TEST_F(FaultInjectionTest, IncrementalVacuumFailsCleanlyAndIsLoggedFailed) {
+  ExecSql(db_path_, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+                    "CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);");
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  db.policy.vacuum.trigger_free_ratio = 0.01;
+  db.policy.vacuum.min_free_pages = 10;
+  db.policy.vacuum.pages_per_step = 20;
+  db.policy.vacuum.pause_between_steps = Millis(0);
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeVacuumJob(db);
+  for (const Fault& f : kFaults) {
+    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<800)"
+                      " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
+                      "DELETE FROM items WHERE id % 4 <> 0;");
+    ASSERT_GT(QueryInt(db_path_, "PRAGMA freelist_count"), 100);
+    RunFaulted(*md, *job, f, "/app.db", db_path_);
+    // One failed row for the faulted run (with its error), one completed for the next.
+    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                                  "LIMIT 1 OFFSET 1"), "failed");
+    EXPECT_NE(QueryText(journal_, "SELECT coalesce(error_message, '') FROM sqlite_vacuum_log "
+                                  "ORDER BY id DESC LIMIT 1 OFFSET 1"), "");
+    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                                  "LIMIT 1"), "completed");
+  }
+  EXPECT_EQ(QueryInt(journal_, "SELECT count(*) FROM sqlite_vacuum_log WHERE status = "
+                               "'running'"), 0);
+}
+
+TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
+  ExecSql(db_path_, "PRAGMA journal_mode=WAL; CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);"
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<600)"
+                    " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
+                    "DELETE FROM items WHERE id % 2 = 0;");
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  db.policy.vacuum.convert_auto_vacuum = true;
+  db.policy.vacuum.min_free_disk_factor = 0;
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeVacuumJob(db);
+  // One fault at a time on a NONE database: the conversion is all or nothing.
+  for (const Fault& f : {kFaults[1], kFaults[2], kFaults[3]}) {
+    ASSERT_EQ(QueryInt(db_path_, "PRAGMA auto_vacuum"), 0);
+    int64_t free_before = QueryInt(db_path_, "PRAGMA freelist_count");
+    std::string before = ContentDigest(db_path_);
+    {
+      ScopedFault scoped({f.kind, f.after_bytes, f.nth_sync, "/app.db"});
+      StopToken stop;
+      JobOutcome out = md->Run(*job, JobTrigger::kOnce, stop);
+      EXPECT_GT(FaultyVfs::faults_injected(), 0);
+      EXPECT_FALSE(out.error.ok()) << Describe(f);
+      EXPECT_EQ(out.status, HealthStatus::kCritical);
+    }
+    EXPECT_EQ(QueryInt(db_path_, "PRAGMA auto_vacuum"), 0) << Describe(f);
+    EXPECT_EQ(QueryInt(db_path_, "PRAGMA freelist_count"), free_before) << Describe(f);
+    EXPECT_EQ(ContentDigest(db_path_), before);
+    EXPECT_EQ(QueryText(db_path_, "PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                                  "LIMIT 1"), "failed");
+  }
+  StopToken stop;
+  JobOutcome out = md->Run(*job, JobTrigger::kOnce, stop);
+  EXPECT_TRUE(out.error.ok()) << out.error.ToString();
+  EXPECT_EQ(QueryInt(db_path_, "PRAGMA auto_vacuum"), 2);
+}
+
+TEST_F(FaultInjectionTest, BackupFailsCleanlyAndKeepsTheGoodBackups) {
+  MakeWalDb(db_path_, 3000, 300);
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  db.policy.backup.keep = 2;
+  db.policy.backup.dir = dir_.File("backups");
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  BackupJobOptions options;
+  options.free_bytes = [](const std::string&) -> Result<int64_t> { return int64_t{1} << 40; };
+  options.chunk_bytes = 64 * 1024;
+  auto job = MakeBackupJob(db, options);
+  StopToken stop;
+  ASSERT_TRUE(md->Run(*job, JobTrigger::kOnce, stop).error.ok());
+  auto good = DirEntries(db.policy.backup.dir);
+  ASSERT_EQ(good.size(), 1u);
+  // The destination is written through SQLite (the faulty VFS); its fsyncs are plain file
+  // calls (online_backup.h), which a VFS cannot reach: only write faults apply.
+  for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2]}) {
+    SCOPED_TRACE(Describe(f));
+    auto listing = DirEntries(db.policy.backup.dir);
+    {
+      ScopedFault scoped({f.kind, f.after_bytes, f.nth_sync, "/backups/"});
+      JobOutcome out = md->Run(*job, JobTrigger::kOnce, stop);
+      EXPECT_GT(FaultyVfs::faults_injected(), 0);
+      EXPECT_FALSE(out.error.ok());
+      EXPECT_EQ(out.status, HealthStatus::kCritical);
+    }
+    // No temp file, nothing rotated away, the good backup intact.
+    EXPECT_EQ(DirEntries(db.policy.backup.dir), listing);
+    for (const auto& name : good) {
+      EXPECT_EQ(QueryText(db.policy.backup.dir + "/" + name, "PRAGMA integrity_check"), "ok");
+    }
+  }
+  EXPECT_EQ(QueryInt(journal_, "SELECT count(*) FROM sqlite_health_checks WHERE check_type = "
+                               "'backup' AND status = 'critical'"), 3);
+}
+
+TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
+  int64_t now = static_cast<int64_t>(time(nullptr));
+  ExecSql(db_path_, "PRAGMA journal_mode=WAL;"
+                    "CREATE TABLE tasks(id INTEGER PRIMARY KEY, status TEXT, lease_expires_at "
+                    "INTEGER, leased_by TEXT, attempts INTEGER DEFAULT 0, payload BLOB);");
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  LeaseRequeueRule rule;
+  rule.table = "tasks";
+  rule.owner_column = "leased_by";
+  rule.attempts_column = "attempts";
+  rule.batch = 50;
+  db.lease_requeue = {rule};
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeLeaseRequeueJob(db, 0);
+  for (const Fault& f : kFaults) {
+    ExecSql(db_path_, "DELETE FROM tasks; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
+                      "i+1 FROM c WHERE i<400) INSERT INTO tasks(status, lease_expires_at, "
+                      "leased_by, payload) SELECT 'leased', " + std::to_string(now - 10) +
+                      ", 'w', randomblob(200) FROM c;");
+    JobOutcome again = RunFaulted(*md, *job, f, "/app.db", db_path_);
+    EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'queued'"), 400);
+    EXPECT_EQ(QueryInt(db_path_, "SELECT max(attempts) FROM tasks"), 1) << "requeued twice";
+  }
+}
+
+TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
+  int64_t now = static_cast<int64_t>(time(nullptr));
+  std::string archive = dir_.File("archive.db");
+  ExecSql(db_path_, "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
+                    "created_at INTEGER, body BLOB);");
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  RetentionRule rule;
+  rule.table = "events";
+  rule.archive_after = Millis(24h);
+  rule.archive_to = archive;
+  rule.delete_after = Millis(48h);
+  rule.batch = 50;
+  rule.pause_between_batches = Millis(0);
+  db.retention = {rule};
+  auto md = Acquire(db);
+  ASSERT_TRUE(md);
+  auto job = MakeRetentionJob(db, 0);
+  int64_t total = 0;
+  // Faults on the archive (the copy fails: nothing is deleted) and on the database (the
+  // delete fails: the rows stay, already archived).
+  for (const char* target : {"/archive.db", "/app.db"}) {
+    for (const Fault& f : kFaults) {
+      SCOPED_TRACE(std::string(target) + " " + Describe(f));
+      ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
+                        "i<300) INSERT INTO events(created_at, body) SELECT " +
+                        std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
+      total += 300;
+      std::string digest_of = std::string(target) == "/app.db" ? db_path_ : archive;
+      if (std::string(target) == "/archive.db" && !std::filesystem::exists(archive)) {
+        // The first archive run creates the file; fault it once it exists.
+        StopToken stop;
+        ASSERT_TRUE(md->Run(*job, JobTrigger::kOnce, stop).error.ok());
+        ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
+                          "i<300) INSERT INTO events(created_at, body) SELECT " +
+                          std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
+        total += 300;
+      }
+      std::string source_before = ContentDigest(db_path_);
+      RunFaulted(*md, *job, f, target, digest_of);
+      if (std::string(target) == "/archive.db") {
+        EXPECT_NE(ContentDigest(db_path_), source_before);  // the rerun deleted them
+      }
+      // Nothing lost, nothing twice: every row ever inserted is in the archive exactly once
+      // and no longer in the source.
+      EXPECT_EQ(QueryInt(archive, "SELECT count(*) FROM events"), total);
+      EXPECT_EQ(QueryInt(archive, "SELECT count(DISTINCT id) FROM events"), total);
+      EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM events"), 0);
+      EXPECT_EQ(QueryText(archive, "PRAGMA integrity_check"), "ok");
+    }
+  }
+}
+
+TEST_F(FaultInjectionTest, HealthSurvivesAnUnwritableJournal) {
+  // The journal inside the database itself ("target"), on a disk that is full: the health
+  // check still runs and reports; only the journal write fails (logged), never the job.
+  MakeWalDb(db_path_, 500, 100);
+  ResolvedDatabase db = ReliabilityDb(db_path_);
+  auto m = MaintainedDatabase::Acquire(db, MaintainerOptions{});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto job = MakeHealthJob(db);
+  std::string before = ContentDigest(db_path_);
+  int64_t rows_before = QueryInt(db_path_, "SELECT count(*) FROM sqlite_health_checks");
+  for (const Fault& f : kFaults) {
+    SCOPED_TRACE(Describe(f));
+    ScopedFault scoped({f.kind, f.after_bytes, f.nth_sync, "/app.db"});
+    StopToken stop;
+    JobOutcome out = (*m)->Run(*job, JobTrigger::kOnce, stop);
+    EXPECT_TRUE(out.error.ok()) << out.error.ToString();
+    EXPECT_NE(out.status, HealthStatus::kCritical) << out.report.summary;
+    EXPECT_GT(FaultyVfs::faults_injected(), 0) << "the journal write never hit the fault";
+  }
+  EXPECT_EQ(ContentDigest(db_path_), before);
+  EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM sqlite_health_checks"), rows_before);
+  EXPECT_EQ(QueryText(db_path_, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace maintd::test
