@@ -30,7 +30,6 @@ FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 \
-        libprometheus-cpp-core1.0 \
  && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can check it and a pod's

@@ -1,9 +1,8 @@
-// The boundary of the YAML loader: file reading, ${VAR} expansion, encoding checks, the
-// top level and `databases:`. Every exception from yaml-cpp stops here.
+// The boundary of the YAML loader: file reading, the top level and `databases:`. Every
+// exception from yaml-cpp (and std::bad_alloc) stops in ParseConfigText.
 #include "daemon/config_yaml.h"
 
 #include <sys/stat.h>
-#include <yaml-cpp/depthguard.h>
 
 #include <cctype>
 #include <cerrno>
@@ -22,50 +21,6 @@ namespace {
 using namespace yaml_config;
 
 constexpr size_t kMaxConfigBytes = 4 << 20;
-
-Status LineError(const std::string& source, size_t line, const std::string& reason) {
-  return Status::Config(source + ": line " + std::to_string(line) + ": " + reason);
-}
-
-// UTF-8 only, and no control characters but tab, LF and CR (YAML forbids them anyway).
-Status CheckEncoding(const std::string& text, const std::string& source, const char* when) {
-  size_t line = 1;
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') ++line;
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "control character 0x%02X is not allowed", c);
-        return LineError(source, line, std::string(buf) + when);
-      }
-      ++i;
-      continue;
-    }
-    size_t n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
-    uint32_t cp = c & (n == 3 ? 0x07 : n == 2 ? 0x0F : 0x1F);
-    bool ok = n > 0 && c <= 0xF4;
-    for (size_t k = 1; ok && k <= n; ++k) {
-      if (i + k >= text.size()) {
-        ok = false;
-        break;
-      }
-      unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (ok) {
-      ok = !(n == 2 && cp < 0x800) && !(n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) &&
-           !(cp >= 0xD800 && cp <= 0xDFFF);
-    }
-    if (!ok) return LineError(source, line, std::string("not valid UTF-8") + when);
-    i += n + 1;
-  }
-  return Status::Ok();
-}
-
-bool IsVarStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsVarChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 const Hints kTopHints = {
     {"busy_timeout", "it belongs under defaults: or a databases: entry"},
@@ -261,71 +216,6 @@ Status ReadConfig(const YAML::Node& root, Config* c) {
 
 Config DefaultConfig() { return Config{}; }
 
-Result<std::string> ExpandEnv(const std::string& text, const std::string& source) {
-  std::string out;
-  out.reserve(text.size());
-  size_t line = 1;
-  bool line_start = true;
-  for (size_t i = 0; i < text.size();) {
-    char c = text[i];
-    if (line_start) {
-      size_t first = text.find_first_not_of(" \t", i);
-      if (first != std::string::npos && text[first] == '#') {  // full-line comment: as is
-        size_t end = text.find('\n', first);
-        end = end == std::string::npos ? text.size() : end;
-        out.append(text, i, end - i);
-        i = end;
-        continue;
-      }
-      line_start = false;
-    }
-    if (c == '\n') {
-      ++line;
-      line_start = true;
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    if (c != '$' || i + 1 >= text.size() || (text[i + 1] != '$' && text[i + 1] != '{')) {
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    if (text[i + 1] == '$') {
-      out.push_back('$');
-      i += 2;
-      continue;
-    }
-    size_t close = text.find_first_of("}\n", i + 2);
-    if (close == std::string::npos || text[close] != '}') {
-      return LineError(source, line, "unterminated ${ (expected ${VAR} or ${VAR:-default})");
-    }
-    std::string inner = text.substr(i + 2, close - i - 2);
-    size_t name_end = 0;
-    while (name_end < inner.size() && IsVarChar(inner[name_end])) ++name_end;
-    std::string name = inner.substr(0, name_end);
-    std::string rest = inner.substr(name_end);
-    if (name.empty() || !IsVarStart(name[0]) || (!rest.empty() && rest.rfind(":-", 0) != 0)) {
-      return LineError(source, line,
-                       "'${" + inner +
-                           "}' is not ${VAR} or ${VAR:-default} (VAR: letters, digits "
-                           "and _)");
-    }
-    const char* value = std::getenv(name.c_str());
-    if (!rest.empty()) {
-      out += (value != nullptr && *value != '\0') ? std::string(value) : rest.substr(2);
-    } else if (value != nullptr) {
-      out += value;
-    } else {
-      return LineError(source, line,
-                       "environment variable " + name + " is not set (write ${" + name +
-                           ":-default} to give a default)");
-    }
-    i = close + 1;
-  }
-  return out;
-}
-
 Result<Config> ParseConfigText(const std::string& raw_text, const std::string& source) {
   try {
     if (raw_text.size() > kMaxConfigBytes) {
@@ -338,26 +228,12 @@ Result<Config> ParseConfigText(const std::string& raw_text, const std::string& s
     if (!expanded.ok()) return expanded.status();
     MAINTD_RETURN_IF_ERROR(CheckEncoding(*expanded, source, " (after ${VAR} expansion)"));
 
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(*expanded);
-    } catch (const YAML::DeepRecursion& e) {
-      return LineError(source, e.mark.line + 1, "nested too deeply");
-    } catch (const YAML::Exception& e) {
-      if (e.mark.is_null()) return Status::Config(source + ": invalid YAML: " + e.msg);
-      return Status::Config(source + ": line " + std::to_string(e.mark.line + 1) + ", column " +
-                            std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
-    }
-    if (docs.size() > 1) {
-      return Status::Config(source + ": holds " + std::to_string(docs.size()) +
-                            " YAML documents; a config is one document");
-    }
+    auto root = LoadOneDocument(*expanded, source);
+    if (!root.ok()) return root.status();
     Config config = DefaultConfig();
     config.source = source;
-    if (!docs.empty()) {
-      Status s = ReadConfig(docs[0], &config);
-      if (!s.ok()) return Status::Config(source + ": " + s.message());
-    }
+    Status s = ReadConfig(*root, &config);
+    if (!s.ok()) return Status::Config(source + ": " + s.message());
     return config;
   } catch (const YAML::Exception& e) {
     return Status::Config(source + ": invalid YAML: " + e.msg);

@@ -92,4 +92,13 @@ Status CheckPolicy(const DatabasePolicy& policy, const std::string& path);
 Reader LeaseRequeueRules(std::vector<LeaseRequeueRule>* out);
 Reader RetentionRules(std::vector<RetentionRule>* out);
 
+// Text-level steps (config_yaml_text.cc). "<source>: line N: <reason>".
+Status LineError(const std::string& source, size_t line, const std::string& reason);
+// UTF-8 only, no control characters but tab, LF and CR. `when` is appended to the reason.
+Status CheckEncoding(const std::string& text, const std::string& source, const char* when);
+// Parses `text` as exactly one YAML document (empty text: a null node). Config errors for
+// bad YAML, more than one document, deep nesting, and inputs on which yaml-cpp would not
+// terminate. May still throw std::bad_alloc; the caller catches.
+Result<YAML::Node> LoadOneDocument(const std::string& text, const std::string& source);
+
 }  // namespace maintd::yaml_config

@@ -1,10 +1,12 @@
 #include "daemon/daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -26,6 +28,16 @@ void RaiseFileLimit() {
     rl.rlim_cur = rl.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+// A /metrics response for a thousand databases is ~10 MB of text. glibc raises its mmap
+// threshold to the size of the largest mmapped block freed so far, after which such
+// buffers come from the heap and stay in the RSS once freed. A fixed threshold keeps large
+// buffers mmapped: they go back to the system as soon as the response is sent.
+void KeepLargeBuffersMmapped() {
+#ifdef __GLIBC__
+  (void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 }
 
 // How long after the deadline the process may still take before it exits regardless
@@ -114,7 +126,7 @@ void Daemon::ApplyConfig(Config config, bool initial) {
   }
   size_t expected = resolved->size();
   asio::post(loop_, [this, config = std::move(config), next = std::move(next),
-                     active = std::move(active), expected]() mutable {
+                     active = std::move(active), expected, initial]() mutable {
     if (stopping_) return;
     {
       std::lock_guard lock(mu_);
@@ -128,15 +140,24 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     }
     config_ = std::move(config);
     size_t count = active.size();
+    std::set<std::string> names;
+    for (const ResolvedDatabase& db : active) names.insert(db.name);
+    metrics_.RetainDatabases(names);
     scheduler_->SetDatabases(std::move(active));
     bool all_open = count == expected;
     bool was_ready = ready_.load();
     SetReady(all_open);
     metrics_.SetDatabasesMaintained(count);
-    if (!was_ready && all_open) {
-      NotifyReady("maintaining " + std::to_string(count) + " database(s)");
+    std::string status = "maintaining " + std::to_string(count) + " database(s)";
+    if (!all_open) status += ", " + std::to_string(expected - count) + " not opened (see the log)";
+    // systemd's READY=1 goes out once the first pass is done even when some database could
+    // not be taken over (held by another maintainer, unreadable): otherwise one stale lock
+    // would fail the whole unit's start and stop the maintenance of all the others. /readyz
+    // keeps saying 503 until every database is open.
+    if (initial || (!was_ready && all_open)) {
+      NotifyReady(status);
     } else {
-      NotifyStatus("maintaining " + std::to_string(count) + " database(s)");
+      NotifyStatus(status);
     }
     if (count == 0) spdlog::warn("no databases to maintain (give paths or configure databases:)");
     ScheduleRescan();
@@ -281,6 +302,7 @@ void Daemon::Abort() {
 
 int Daemon::Run() {
   RaiseFileLimit();
+  KeepLargeBuffersMmapped();
   // Validate before anything starts: a bad config exits 78 at once.
   auto initial = ResolveAll(config_);
   if (!initial.ok()) {

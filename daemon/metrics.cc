@@ -1,45 +1,62 @@
 #include "daemon/metrics.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
-
+#include <array>
+#include <charconv>
 #include <chrono>
-#include <sstream>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
 
 namespace maintd {
 
-using prometheus::BuildCounter;
-using prometheus::BuildGauge;
-using prometheus::BuildHistogram;
-using prometheus::Counter;
-using prometheus::Family;
-using prometheus::Gauge;
-using prometheus::Histogram;
+namespace {
 
-struct Metrics::Families {
-  Family<Counter>& runs;
-  Family<Counter>& failures;
-  Family<Counter>& skips;
-  Family<Histogram>& duration;
-  Family<Gauge>& last_success;
-  Family<Gauge>& db_size;
-  Family<Gauge>& free_pages;
-  Family<Gauge>& wal_size;
-  Family<Counter>& pages_freed;
-  Family<Counter>& rows_requeued;
-  Family<Counter>& rows_dead;
-  Family<Counter>& rows_purged;
-  Family<Counter>& rows_archived;
-  Family<Gauge>& lock_hold;
-  Family<Gauge>& health;
-  Family<Gauge>& databases;
-  Family<Gauge>& ready;
+// Upper bounds of the duration histogram's buckets, in seconds (+Inf is implicit).
+constexpr std::array<double, 11> kBuckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                          1,     5,     10,   60,   300};
+
+struct JobSeries {
+  double runs = 0;
+  double failures = 0;
+  double skips = 0;
+  std::array<uint64_t, kBuckets.size()> in_bucket{};  // observations per bucket, not cumulative
+  uint64_t count = 0;
+  double sum = 0;
+  std::optional<double> last_success;
 };
 
-namespace {
+// Per-database series that come from job reports, in exposition order.
+enum DbSeries : size_t {
+  kSize, kFreePages, kWal, kPagesFreed, kRequeued, kDead, kPurged, kArchived, kLockHold,
+  kDbSeriesCount
+};
+
+struct DbFamily {
+  const char* name;
+  const char* type;
+  const char* help;
+};
+
+constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
+    {"sqlite_maintd_database_size_bytes", "gauge", "Size of the main database file"},
+    {"sqlite_maintd_free_pages", "gauge", "Pages on the freelist (PRAGMA freelist_count)"},
+    {"sqlite_maintd_wal_size_bytes", "gauge", "Size of the -wal file"},
+    {"sqlite_maintd_pages_freed_total", "counter",
+     "Pages given back to the file system by vacuum"},
+    {"sqlite_maintd_rows_requeued_total", "counter", "Expired leases put back in the queue"},
+    {"sqlite_maintd_rows_dead_total", "counter", "Rows moved to the dead value past max_attempts"},
+    {"sqlite_maintd_rows_purged_total", "counter", "Rows deleted by retention"},
+    {"sqlite_maintd_rows_archived_total", "counter", "Rows copied to the archive by retention"},
+    {"sqlite_maintd_max_lock_hold_seconds", "gauge",
+     "Longest write-lock hold of one maintenance step in the last run"},
+}};
+
+struct DbMetrics {
+  std::map<std::string, JobSeries> jobs;  // by job name
+  std::map<std::string, int> health;      // by check name: 0 healthy, 1 warning, 2 critical
+  std::array<std::optional<double>, kDbSeriesCount> values;
+};
 
 double Num(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -47,93 +64,236 @@ double Num(const nlohmann::json& j, const char* key) {
   return it->get<double>();
 }
 
+void AppendNumber(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+    out.append(buf, r.ptr);
+  }
+}
+
+// A label value between double quotes, escaped as the exposition format requires.
+void AppendLabelValue(std::string& out, const std::string& value) {
+  out += '"';
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  out += '"';
+}
+
+void AppendHeader(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+// name{db="..",job=".."<extra>} value
+void AppendDbJobSample(std::string& out, const char* name, const std::string& db,
+                       const std::string& job, const char* extra, double value) {
+  out += name;
+  out += "{db=";
+  AppendLabelValue(out, db);
+  out += ",job=";
+  AppendLabelValue(out, job);
+  out += extra;
+  out += "} ";
+  AppendNumber(out, value);
+  out += '\n';
+}
+
 }  // namespace
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  auto& r = *registry_;
-  f_.reset(new Families{
-      BuildCounter().Name("sqlite_maintd_job_runs_total").Help("Job runs").Register(r),
-      BuildCounter().Name("sqlite_maintd_job_failures_total")
-          .Help("Job runs that failed (critical)").Register(r),
-      BuildCounter().Name("sqlite_maintd_job_skips_total")
-          .Help("Job runs skipped (database busy, suspended or refused)").Register(r),
-      BuildHistogram().Name("sqlite_maintd_job_duration_seconds")
-          .Help("Duration of job runs").Register(r),
-      BuildGauge().Name("sqlite_maintd_job_last_success_timestamp_seconds")
-          .Help("Unix time of the last successful run of a job").Register(r),
-      BuildGauge().Name("sqlite_maintd_database_size_bytes")
-          .Help("Size of the main database file").Register(r),
-      BuildGauge().Name("sqlite_maintd_free_pages")
-          .Help("Pages on the freelist (PRAGMA freelist_count)").Register(r),
-      BuildGauge().Name("sqlite_maintd_wal_size_bytes").Help("Size of the -wal file").Register(r),
-      BuildCounter().Name("sqlite_maintd_pages_freed_total")
-          .Help("Pages given back to the file system by vacuum").Register(r),
-      BuildCounter().Name("sqlite_maintd_rows_requeued_total")
-          .Help("Expired leases put back in the queue").Register(r),
-      BuildCounter().Name("sqlite_maintd_rows_dead_total")
-          .Help("Rows moved to the dead value past max_attempts").Register(r),
-      BuildCounter().Name("sqlite_maintd_rows_purged_total")
-          .Help("Rows deleted by retention").Register(r),
-      BuildCounter().Name("sqlite_maintd_rows_archived_total")
-          .Help("Rows copied to the archive by retention").Register(r),
-      BuildGauge().Name("sqlite_maintd_max_lock_hold_seconds")
-          .Help("Longest write-lock hold of one maintenance step in the last run").Register(r),
-      BuildGauge().Name("sqlite_maintd_health_status")
-          .Help("Last status of a check: 0 healthy, 1 warning, 2 critical").Register(r),
-      BuildGauge().Name("sqlite_maintd_databases").Help("Databases maintained").Register(r),
-      BuildGauge().Name("sqlite_maintd_ready").Help("1 when /readyz answers 200").Register(r),
-  });
-}
+struct Metrics::Store {
+  mutable std::mutex mu;
+  std::map<std::string, DbMetrics> dbs;  // by db name
+  std::optional<double> databases;
+  std::optional<double> ready;
+  mutable size_t last_size = 0;  // of the previous exposition: the next one reserves it
+};
+
+Metrics::Metrics() : store_(std::make_unique<Store>()) {}
 
 Metrics::~Metrics() = default;
 
 void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
-  prometheus::Labels job_labels{{"db", db.name}, {"job", out.job}};
-  prometheus::Labels db_labels{{"db", db.name}};
-  f_->runs.Add(job_labels).Increment();
-  // Add() creates the series at 0, so failures and skips are exported before the first one.
-  auto& skips = f_->skips.Add(job_labels);
-  auto& failures = f_->failures.Add(job_labels);
-  if (out.skipped) skips.Increment();
-  else if (!out.error.ok() || out.status == HealthStatus::kCritical) failures.Increment();
-  static const prometheus::Histogram::BucketBoundaries kBuckets{
-      0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
-  f_->duration.Add(job_labels, kBuckets).Observe(static_cast<double>(out.duration_ms) / 1000.0);
-  if (out.error.ok() && out.status != HealthStatus::kCritical) {
-    auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
-    f_->last_success.Add(job_labels).Set(now.count());
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::lock_guard lock(store_->mu);
+  DbMetrics& m = store_->dbs[db.name];
+  JobSeries& job = m.jobs[out.job];
+  job.runs += 1;
+  if (out.skipped) job.skips += 1;
+  else if (!out.error.ok() || out.status == HealthStatus::kCritical) job.failures += 1;
+  double seconds = static_cast<double>(out.duration_ms) / 1000.0;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) {
+      ++job.in_bucket[i];
+      break;
+    }
   }
+  ++job.count;
+  job.sum += seconds;
+  if (out.error.ok() && out.status != HealthStatus::kCritical) job.last_success = now;
+
+  auto set = [&](DbSeries s, double v) { m.values[s] = v; };
+  auto add = [&](DbSeries s, double v) { m.values[s] = m.values[s].value_or(0) + v; };
   for (const CheckRow& row : out.report.checks) {
     const auto& d = row.details;
-    f_->health.Add({{"db", db.name}, {"check", row.check_type}})
-        .Set(static_cast<double>(static_cast<int>(row.status)));
-    if (double v = Num(d, "db_bytes"); v >= 0) f_->db_size.Add(db_labels).Set(v);
-    if (double v = Num(d, "freelist_count"); v >= 0) f_->free_pages.Add(db_labels).Set(v);
-    if (double v = Num(d, "wal_bytes"); v >= 0) f_->wal_size.Add(db_labels).Set(v);
-    if (double v = Num(d, "wal_bytes_after"); v >= 0) f_->wal_size.Add(db_labels).Set(v);
-    if (double v = Num(d, "pages_freed"); v > 0) f_->pages_freed.Add(db_labels).Increment(v);
-    if (double v = Num(d, "requeued"); v > 0) f_->rows_requeued.Add(db_labels).Increment(v);
-    if (double v = Num(d, "dead"); v > 0) f_->rows_dead.Add(db_labels).Increment(v);
+    m.health[row.check_type] = static_cast<int>(row.status);
+    if (double v = Num(d, "db_bytes"); v >= 0) set(kSize, v);
+    if (double v = Num(d, "freelist_count"); v >= 0) set(kFreePages, v);
+    if (double v = Num(d, "wal_bytes"); v >= 0) set(kWal, v);
+    if (double v = Num(d, "wal_bytes_after"); v >= 0) set(kWal, v);
+    if (double v = Num(d, "pages_freed"); v > 0) add(kPagesFreed, v);
+    if (double v = Num(d, "requeued"); v > 0) add(kRequeued, v);
+    if (double v = Num(d, "dead"); v > 0) add(kDead, v);
     if (d.value("dry_run", false) == false) {
-      if (double v = Num(d, "deleted"); v > 0) f_->rows_purged.Add(db_labels).Increment(v);
-      if (double v = Num(d, "archived"); v > 0) f_->rows_archived.Add(db_labels).Increment(v);
+      if (double v = Num(d, "deleted"); v > 0) add(kPurged, v);
+      if (double v = Num(d, "archived"); v > 0) add(kArchived, v);
     }
-    if (double v = Num(d, "max_lock_hold_ms"); v >= 0) {
-      f_->lock_hold.Add(db_labels).Set(v / 1000.0);
-    }
+    if (double v = Num(d, "max_lock_hold_ms"); v >= 0) set(kLockHold, v / 1000.0);
   }
 }
 
 void Metrics::SetDatabasesMaintained(size_t count) {
-  f_->databases.Add({}).Set(static_cast<double>(count));
+  std::lock_guard lock(store_->mu);
+  store_->databases = static_cast<double>(count);
 }
 
-void Metrics::SetReady(bool ready) { f_->ready.Add({}).Set(ready ? 1 : 0); }
+void Metrics::SetReady(bool ready) {
+  std::lock_guard lock(store_->mu);
+  store_->ready = ready ? 1 : 0;
+}
+
+void Metrics::RetainDatabases(const std::set<std::string>& names) {
+  std::lock_guard lock(store_->mu);
+  for (auto it = store_->dbs.begin(); it != store_->dbs.end();) {
+    it = names.count(it->first) ? std::next(it) : store_->dbs.erase(it);
+  }
+}
 
 std::string Metrics::Exposition() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
-  return out.str();
+  std::lock_guard lock(store_->mu);
+  const auto& dbs = store_->dbs;
+  std::string out;
+  out.reserve(store_->last_size + store_->last_size / 8);
+  bool any_job = false;
+  for (const auto& [name, m] : dbs) any_job = any_job || !m.jobs.empty();
+
+  // Per (db, job) counters and gauges.
+  struct JobFamily {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::optional<double> (*value)(const JobSeries&);
+  };
+  static const JobFamily kJobFamilies[] = {
+      {"sqlite_maintd_job_runs_total", "counter", "Job runs",
+       [](const JobSeries& j) -> std::optional<double> { return j.runs; }},
+      {"sqlite_maintd_job_failures_total", "counter", "Job runs that failed (critical)",
+       [](const JobSeries& j) -> std::optional<double> { return j.failures; }},
+      {"sqlite_maintd_job_skips_total", "counter",
+       "Job runs skipped (database busy, suspended or refused)",
+       [](const JobSeries& j) -> std::optional<double> { return j.skips; }},
+      {"sqlite_maintd_job_last_success_timestamp_seconds", "gauge",
+       "Unix time of the last successful run of a job",
+       [](const JobSeries& j) { return j.last_success; }},
+  };
+  for (const JobFamily& f : kJobFamilies) {
+    bool header = false;
+    for (const auto& [db, m] : dbs) {
+      for (const auto& [job, series] : m.jobs) {
+        std::optional<double> v = f.value(series);
+        if (!v) continue;
+        if (!header) AppendHeader(out, f.name, f.type, f.help);
+        header = true;
+        AppendDbJobSample(out, f.name, db, job, "", *v);
+      }
+    }
+  }
+
+  if (any_job) {
+    AppendHeader(out, "sqlite_maintd_job_duration_seconds", "histogram", "Duration of job runs");
+    for (const auto& [db, m] : dbs) {
+      for (const auto& [job, series] : m.jobs) {
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i < kBuckets.size(); ++i) {
+          cumulative += series.in_bucket[i];
+          std::string le = ",le=\"";
+          AppendNumber(le, kBuckets[i]);
+          le += '"';
+          AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job,
+                            le.c_str(), static_cast<double>(cumulative));
+        }
+        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job,
+                          ",le=\"+Inf\"", static_cast<double>(series.count));
+        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_sum", db, job, "",
+                          series.sum);
+        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_count", db, job, "",
+                          static_cast<double>(series.count));
+      }
+    }
+  }
+
+  // Per-database figures from the reports.
+  for (size_t s = 0; s < kDbSeriesCount; ++s) {
+    bool header = false;
+    for (const auto& [db, m] : dbs) {
+      if (!m.values[s]) continue;
+      if (!header) AppendHeader(out, kDbFamilies[s].name, kDbFamilies[s].type, kDbFamilies[s].help);
+      header = true;
+      out += kDbFamilies[s].name;
+      out += "{db=";
+      AppendLabelValue(out, db);
+      out += "} ";
+      AppendNumber(out, *m.values[s]);
+      out += '\n';
+    }
+  }
+
+  bool header = false;
+  for (const auto& [db, m] : dbs) {
+    for (const auto& [check, status] : m.health) {
+      if (!header) {
+        AppendHeader(out, "sqlite_maintd_health_status", "gauge",
+                     "Last status of a check: 0 healthy, 1 warning, 2 critical");
+      }
+      header = true;
+      out += "sqlite_maintd_health_status{check=";  // labels in name order, as prometheus-cpp
+      AppendLabelValue(out, check);
+      out += ",db=";
+      AppendLabelValue(out, db);
+      out += "} ";
+      AppendNumber(out, status);
+      out += '\n';
+    }
+  }
+
+  auto plain = [&](const char* name, const char* help, const std::optional<double>& v) {
+    if (!v) return;
+    AppendHeader(out, name, "gauge", help);
+    out += name;
+    out += ' ';
+    AppendNumber(out, *v);
+    out += '\n';
+  };
+  plain("sqlite_maintd_databases", "Databases maintained", store_->databases);
+  plain("sqlite_maintd_ready", "1 when /readyz answers 200", store_->ready);
+  store_->last_size = out.size();
+  return out;
 }
 
 }  // namespace maintd

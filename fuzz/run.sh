@@ -30,9 +30,8 @@ if ! "$CXX" -fsanitize=fuzzer "$probe" -o "$BUILD/probe" >/dev/null 2>&1; then
   exit 77
 fi
 
-SOURCES=(fuzz/config_fuzzer.cc daemon/config_yaml.cc daemon/config_yaml_fields.cc
-         daemon/config_yaml_policy.cc daemon/config_yaml_print.cc lib/config/config.cc
-         lib/core/units.cc lib/core/status.cc)
+SOURCES=(fuzz/config_fuzzer.cc daemon/config_yaml*.cc lib/config/config.cc lib/core/units.cc
+         lib/core/status.cc)
 BIN="$BUILD/config_fuzzer"
 newest=$(ls -t "${SOURCES[@]}" daemon/*.h lib/config/*.h lib/core/*.h "$0" | head -1)
 if [ ! -x "$BIN" ] || [ "$newest" -nt "$BIN" ]; then

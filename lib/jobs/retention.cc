@@ -1,6 +1,7 @@
 #include "lib/jobs/retention.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "lib/config/schema_check.h"
@@ -16,6 +17,8 @@ namespace maintd {
 namespace {
 
 constexpr char kArchiveSchema[] = "maintd_archive";
+// A delete batch should hold the write lock no longer than this.
+constexpr std::chrono::milliseconds kLockHoldBudget{50};
 
 struct Progress {
   int64_t archived = 0;
@@ -24,6 +27,7 @@ struct Progress {
   int64_t skipped = 0;            // selected for deletion but not deleted
   int64_t archive_conflicts = 0;  // archive rowid taken by a different row
   int64_t max_lock_hold_ms = 0;   // longest write transaction on the source
+  int64_t smallest_batch = INT64_MAX;  // after shrinking for kLockHoldBudget
   bool stopped = false;
   bool busy = false;
 };
@@ -96,16 +100,22 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
                                   rule_.time_format, 1) +
                     " AND " + NotKeptSql(rule_.keep_where);
   if (archived) sql += " AND " + IdenticalCopyExistsSql(info, source, kArchiveSchema);
+  // Litestream owns the checkpoints of the databases it replicates (CONTRACT.md section 4).
+  auto litestream = ctx.conn.QueryInt(
+      "SELECT count(*) FROM main.sqlite_master WHERE name = '_litestream_seq'");
+  if (!litestream.ok()) return litestream.status();
+  bool checkpoint = *litestream == 0;
   auto scanner = RowScanner::Create(ctx.conn, info, rule_.time_column, rule_.time_format,
                                     rule_.keep_where, cut, "");
   if (!scanner.ok()) return scanner.status();
   bool first = true;
+  int64_t limit = rule_.batch;
   while (true) {
     if (ShouldStop(ctx)) {
       p.stopped = true;
       return Status::Ok();
     }
-    auto ids = scanner->Next(rule_.batch);
+    auto ids = scanner->Next(limit);
     if (!ids.ok()) return ids.status();
     if (ids->empty()) return Status::Ok();
     if (!first && !PauseUnlessStopped(ctx, rule_.pause_between_batches)) {
@@ -113,9 +123,9 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
       return Status::Ok();
     }
     first = false;
-    auto t0 = std::chrono::steady_clock::now();
     auto tx = Transaction::BeginImmediate(ctx.conn);
     if (!tx.ok()) return tx.status();
+    auto t0 = std::chrono::steady_clock::now();  // the write lock is held from here
     auto st = ctx.conn.Prepare(sql);
     if (!st.ok()) return st.status();
     BindTime(*st, 1, rule_.time_format, cut);
@@ -124,10 +134,27 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
     if (!done.ok()) return done.status();
     int64_t changed = ctx.conn.Changes();
     MAINTD_RETURN_IF_ERROR(tx->Commit());
-    p.max_lock_hold_ms = std::max(p.max_lock_hold_ms, ElapsedMs(t0));
+    int64_t hold_ms = ElapsedMs(t0);
+    p.max_lock_hold_ms = std::max(p.max_lock_hold_ms, hold_ms);
+    // Keep each write transaction short on a slow or busy machine: halve the batch after
+    // one that held the lock too long, grow back towards `batch` after quick ones.
+    if (hold_ms > kLockHoldBudget.count()) {
+      limit = std::max<int64_t>(1, limit / 2);
+    } else if (hold_ms * 4 < kLockHoldBudget.count()) {
+      limit = std::min(rule_.batch, limit * 2);
+    }
+    p.smallest_batch = std::min(p.smallest_batch, limit);
     p.deleted += changed;
     p.skipped += static_cast<int64_t>(ids->size()) - changed;
     ++p.batches;
+    // Copy this batch's WAL frames back now, from here, without waiting for anyone
+    // (PASSIVE): otherwise the WAL passes the auto-checkpoint threshold and the
+    // application's next commit does that work while it holds its transaction open.
+    // Best effort: a checkpoint running elsewhere (BUSY) is fine.
+    if (checkpoint) {
+      Status cs = ctx.conn.Exec("PRAGMA main.wal_checkpoint(PASSIVE)");
+      if (cs.code() == StatusCode::kInterrupted) return cs;
+    }
   }
 }
 
@@ -182,6 +209,7 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
   if (!dry_run) {
     d["skipped"] = p.skipped;
     d["max_lock_hold_ms"] = p.max_lock_hold_ms;
+    if (p.smallest_batch < rule_.batch) d["smallest_batch"] = p.smallest_batch;
     if (!rule_.archive_to.empty()) d["archive_conflicts"] = p.archive_conflicts;
     if (p.stopped) d["stopped"] = true;
   }
@@ -209,8 +237,9 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
   std::string verb = dry_run ? "would archive " : "archived ";
   report.summary = "retention " + rule_.table + (dry_run ? " (dry run): " : ": ") + verb +
                    std::to_string(p.archived) + ", " + (dry_run ? "would delete " : "deleted ") +
-                   std::to_string(p.deleted) + " rows in " + std::to_string(p.batches) +
-                   " batches (" + std::to_string(duration_ms) + " ms)" +
+                   std::to_string(p.deleted) + " rows" +
+                   (dry_run ? "" : " in " + std::to_string(p.batches) + " batches") + " (" +
+                   std::to_string(duration_ms) + " ms)" +
                    (p.stopped ? ", stopped early" : "");
   return report;
 }

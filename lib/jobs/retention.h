@@ -9,7 +9,8 @@
 //     committed durably before anything is deleted.
 //  2. Rows with C older than delete_after that keep_where does not protect are deleted in
 //     batches of `batch` rows, each batch its own short BEGIN IMMEDIATE transaction, with
-//     pause_between_batches between batches. The DELETE re-checks every condition; with an
+//     pause_between_batches between batches (a batch whose write transaction took over
+//     50 ms halves the next one; quick ones grow it back up to `batch`). The DELETE re-checks every condition; with an
 //     archive it deletes only rows of which the archive holds an identical copy (checked in
 //     the same transaction, with the archive attached read-only), so nothing is deleted
 //     that is not safely archived. Rows that fail that check stay and are counted in
@@ -22,7 +23,8 @@
 //
 // Report: one sqlite_health_checks row (check_type "retention") with details
 // {table, archived, deleted, batches, duration_ms, dry_run, skipped, max_lock_hold_ms,
-// archive_conflicts (with an archive), stopped (when it stopped early)}; metrics retention.archived / retention.deleted (rows), retention.duration_ms and
+// archive_conflicts (with an archive), smallest_batch (when batches shrank), stopped (when
+// it stopped early)}; metrics retention.archived / retention.deleted (rows), retention.duration_ms and
 // retention.max_lock_hold_ms (ms). Busy past busy_timeout before any batch: Status::Busy;
 // after some batches: the report so far, as a warning.
 #include <memory>

@@ -194,6 +194,17 @@ class VacuumJob final : public Job {
       report.summary +=
           " (instead of a full VACUUM: " + plan.extra["full_skipped"].get<std::string>() + ")";
     }
+    nlohmann::json details = run.Details();
+    details["vacuum_type"] = req.log_type;
+    if (run.log_id > 0) details["vacuum_log_id"] = run.log_id;
+    details["freelist_count"] = run.freelist_after;
+    if (plan.convert) details["converted"] = true;
+    if (shutdown_run) details["trigger"] = "shutdown";
+    if (run.status.code() == StatusCode::kInterrupted) {
+      details["stopped"] = req.interrupted_message;
+    }
+    for (auto& [k, v] : plan.extra.items()) details[k] = v;
+    report.checks.push_back({"vacuum", report.status, details});
     return report;
   }
 

@@ -12,14 +12,19 @@
 //     full_when_no_auto_vacuum, a full VACUUM when the trigger fires; otherwise, when the
 //     trigger fires, a warning: free pages stay on the freelist and the file never shrinks.
 //   - auto_vacuum FULL: nothing to do (SQLite frees pages at every commit).
-// Journal rows:
-//   - a real run (work started) is exactly one sqlite_vacuum_log row, type `auto`, written
-//     through ctx.journal (running, then completed/failed), plus metric rows in the report
-//     (vacuum.pages_freed, .bytes_freed, .duration_ms, .max_lock_hold_ms);
+// Journal rows: every run returns one `vacuum` check row (sqlite_health_checks, through
+// the runner), whose details carry the figures the HTTP metrics read (freelist_count,
+// pages_freed, max_lock_hold_ms, ...). In addition:
+//   - a real run (work started) is exactly one sqlite_vacuum_log row, type `auto` (`full`
+//     for a full VACUUM), written through ctx.journal (running, then completed/failed),
+//     plus metric rows in the report (vacuum.pages_freed, .bytes_freed, .duration_ms,
+//     .max_lock_hold_ms); its check row has the run's figures (method, pages_freed,
+//     bytes_freed, duration_ms, max_lock_hold_ms, steps, freelist_before/after,
+//     vacuum_log_id);
 //   - a check that does not run (below trigger, nothing to free, auto_vacuum NONE without a
 //     policy, a full VACUUM refused by the disk or Litestream rule, or one that would not fit
-//     the shutdown deadline) writes no vacuum_log row: the report has one `vacuum` check row
-//     with {"skipped": reason, free_ratio, freelist_count, page_count, auto_vacuum, ...},
+//     the shutdown deadline) writes no vacuum_log row; its check row is
+//     {"skipped": reason, free_ratio, freelist_count, page_count, auto_vacuum, ...},
 //     healthy for "below trigger"/"nothing to free", warning otherwise.
 // Under ctx.deadline (shutdown), lock waits end at the deadline and journal writes wait at
 // most 250 ms for the write lock (a row left `running` is repaired at the next start).

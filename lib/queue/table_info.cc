@@ -96,8 +96,9 @@ Result<std::string> IndexLeadingWith(Connection& conn, const std::string& table,
                                      const std::string& column) {
   auto st = conn.Prepare(
       "SELECT il.name FROM pragma_index_list(?1) AS il "
-      "JOIN pragma_index_info(il.name) AS ii ON ii.seqno = 0 "
-      "WHERE il.partial = 0 AND ii.name = ?2 COLLATE NOCASE ORDER BY il.seq LIMIT 1");
+      "JOIN pragma_index_xinfo(il.name) AS ii ON ii.seqno = 0 "
+      "WHERE il.partial = 0 AND ii.desc = 0 AND ii.name = ?2 COLLATE NOCASE "
+      "ORDER BY il.seq LIMIT 1");
   if (!st.ok()) return st.status();
   st->Bind(1, table).Bind(2, column);
   auto row = st->Step();

@@ -42,8 +42,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 Result<std::optional<TableInfo>> ReadTableInfo(Connection& conn, const std::string& schema,
                                                const std::string& table);
 
-// The name of an index of `table` (not partial) whose first column is `column`, "" when
-// there is none.
+// The name of an index of `table` (not partial) whose first column is `column`, in
+// ascending order (so it yields (column, rowid) order), "" when there is none.
 Result<std::string> IndexLeadingWith(Connection& conn, const std::string& table,
                                      const std::string& column);
 

@@ -269,6 +269,12 @@ TEST(ConfigYaml, HostileInputGivesConfigErrorsNotCrashes) {
       "? [complex, key]\n: 1\n",
       "*undefined\n",
       "log: !!binary AAAA\n",
+      // yaml-cpp 0.7 alone loops forever (allocating) on a ',' outside [ ] or { }.
+      ",\n",
+      ", x\n",
+      "- a\n, b\n",
+      "[a, b]\n, c\n",
+      "# comment\n, with a comma\nlog: { level: info }\n",
       std::string("\xef\xbb\xbf") + "max_concurrent_jobs: \"\xed\xa0\x80\"\n",
   };
   for (const auto& text : inputs) {

@@ -41,7 +41,9 @@ TEST_P(RetentionFormatTest, DeletesOldRowsInBatchesAndNeverTouchesKeptRows) {
   auto d = test::Details(*r);
   EXPECT_EQ(d["deleted"], 207);
   EXPECT_EQ(d["archived"], 0);
-  EXPECT_EQ(d["batches"], 6);  // 5 x 40 + 7
+  // 5 x 40 + 7, unless a slow batch (over 50 ms of lock) made the job shrink them.
+  if (d.contains("smallest_batch")) EXPECT_GT(d["batches"], 6);
+  else EXPECT_EQ(d["batches"], 6);
   EXPECT_EQ(d["dry_run"], false);
   EXPECT_EQ(d["table"], "events");
   EXPECT_EQ(d["skipped"], 0);
@@ -77,7 +79,9 @@ TEST_F(RetentionTest, ArchivesThenDeletesWithExactCounts) {
   auto d = test::Details(*r);
   EXPECT_EQ(d["archived"], 180);
   EXPECT_EQ(d["deleted"], 120);
-  EXPECT_EQ(d["batches"], 8 + 5);  // ceil(180/25) archive batches + ceil(120/25) deletes
+  // ceil(180/25) archive batches + ceil(120/25) deletes (more if deletes had to shrink).
+  if (d.contains("smallest_batch")) EXPECT_GT(d["batches"], 8 + 5);
+  else EXPECT_EQ(d["batches"], 8 + 5);
   EXPECT_EQ(d["archive_conflicts"], 0);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events"), 110);
   EXPECT_EQ(QueryInt(archive_, "SELECT count(*) FROM events"), 180);

@@ -5,6 +5,8 @@
 // recorded. For every job and fault: the run fails cleanly (an error, recorded critical),
 // the application's data is unchanged (content digest), integrity_check is ok, no temp file
 // is left behind, this process is alive, and once the fault is gone the next run succeeds.
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include "lib/jobs/analyze.h"
@@ -26,18 +28,47 @@ struct Fault {
   int64_t after_bytes;
   int64_t nth_sync;
 };
-// The faults every job is put through: disk full at the first byte and half-way into a
-// run, a write error, a failing fsync.
+// The faults every job is put through: disk full at the first write and at the second page
+// (a WAL frame is 24 + 4096 bytes), a write error at the third page, the first fsync
+// failing. Jobs that write a lot also get kLateFault.
 const Fault kFaults[] = {
     {FaultKind::kDiskFull, 0, 0},
-    {FaultKind::kDiskFull, 24 * 1024, 0},
-    {FaultKind::kWriteError, 8 * 1024, 0},
+    {FaultKind::kDiskFull, 4200, 0},
+    {FaultKind::kWriteError, 8300, 0},
     {FaultKind::kSyncError, 0, 1},
 };
+const Fault kLateFault = {FaultKind::kDiskFull, 64 * 1024, 0};
+
+// Whether nothing at all can have been committed before the fault hit.
+bool FailsFirstCommit(const Fault& f) {
+  return f.kind == FaultKind::kSyncError ? f.nth_sync == 1 : f.after_bytes == 0;
+}
 
 std::string Describe(const Fault& f) {
   return std::string(ToString(f.kind)) + " after " + std::to_string(f.after_bytes) +
          " bytes / sync #" + std::to_string(f.nth_sync);
+}
+
+// First column of `sql` run on `db` with `archive` attached as `a`; -1 on error.
+int64_t QueryAttached(const std::string& db, const std::string& archive, const std::string& sql) {
+  sqlite3* conn = nullptr;
+  int64_t v = -1;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_busy_timeout(conn, 5000);
+    std::string attach = "ATTACH 'file:" + archive + "?mode=ro' AS a";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_exec(conn, attach.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      v = sqlite3_column_int64(st, 0);
+    } else {
+      ADD_FAILURE() << sqlite3_errmsg(conn) << "\n" << sql;
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(conn);
+  return v;
 }
 
 class FaultInjectionTest : public ::testing::Test {
@@ -57,13 +88,15 @@ class FaultInjectionTest : public ::testing::Test {
     return m.ok() ? std::move(m).value() : nullptr;
   }
 
-  // Runs `job` under `fault` on files whose path contains `filter`; checks the run failed
-  // cleanly and nothing changed; then runs it again without the fault and returns that
-  // outcome. `digest_of` is the file whose content must be unchanged.
-  JobOutcome RunFaulted(MaintainedDatabase& md, Job& job, const Fault& fault,
-                        const std::string& filter, const std::string& digest_of) {
-    SCOPED_TRACE(job.name() + " under " + Describe(fault));
-    std::string before = ContentDigest(digest_of);
+  // Runs `job` under `fault` on files whose path contains `filter` and checks that the run
+  // failed cleanly: the fault was hit, the run returned an I/O error recorded critical in
+  // the journal, the files in `unchanged` hold the same content, the database passes
+  // integrity_check and no file was left behind.
+  JobOutcome RunUnderFault(MaintainedDatabase& md, Job& job, const Fault& fault,
+                           const std::string& filter,
+                           const std::vector<std::string>& unchanged) {
+    std::vector<std::string> before;
+    for (const auto& f : unchanged) before.push_back(ContentDigest(f));
     auto files_before = DirEntries(dir_.path());
     JobOutcome out;
     int64_t injected = 0;
@@ -79,18 +112,24 @@ class FaultInjectionTest : public ::testing::Test {
     EXPECT_EQ(out.error.code(), StatusCode::kIoError) << out.error.ToString();
     EXPECT_FALSE(out.skipped);
     ++runs_;
-    // Recorded critical in the central journal, with the error.
     EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_health_checks WHERE check_type = '" +
                                       job.journal_key() + "' ORDER BY id DESC LIMIT 1"),
-              job.journal_key() == "vacuum" ? "" : "critical");
-    EXPECT_EQ(ContentDigest(digest_of), before);
+              "critical");
+    for (size_t i = 0; i < unchanged.size(); ++i) {
+      EXPECT_EQ(ContentDigest(unchanged[i]), before[i]) << unchanged[i] << " changed";
+    }
     EXPECT_EQ(QueryText(db_path_, "PRAGMA integrity_check"), "ok");
     EXPECT_EQ(DirEntries(dir_.path()), files_before) << "a temp file was left behind";
+    return out;
+  }
+
+  // The next run, the fault gone: it succeeds.
+  JobOutcome RunClean(MaintainedDatabase& md, Job& job) {
     StopToken stop;
-    JobOutcome again = md.Run(job, JobTrigger::kOnce, stop);
-    EXPECT_TRUE(again.error.ok()) << "the run after the fault failed: "
-                                  << again.error.ToString();
-    return again;
+    JobOutcome out = md.Run(job, JobTrigger::kOnce, stop);
+    EXPECT_TRUE(out.error.ok()) << "the run after the fault failed: " << out.error.ToString();
+    EXPECT_NE(out.status, HealthStatus::kCritical) << out.report.summary;
+    return out;
   }
 
   TempDir dir_;
@@ -107,8 +146,10 @@ TEST_F(FaultInjectionTest, CheckpointFailsCleanly) {
   HeldConnection app(db_path_);  // keeps the WAL from being checkpointed on close
   for (const Fault& f : kFaults) {
     // Fresh frames in the WAL for the checkpoint to copy into the database file.
+    SCOPED_TRACE(Describe(f));
     app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;");
-    RunFaulted(*md, *job, f, "/app.db", db_path_);
+    RunUnderFault(*md, *job, f, "/app.db", {db_path_});
+    RunClean(*md, *job);
   }
   EXPECT_EQ(runs_, 4);
 }
@@ -121,10 +162,13 @@ TEST_F(FaultInjectionTest, AnalyzeFailsCleanlyAndCommitsNothing) {
   ASSERT_TRUE(md);
   auto job = MakeAnalyzeJob(db);
   for (const Fault& f : kFaults) {
+    SCOPED_TRACE(Describe(f));
     ExecSql(db_path_, "DROP TABLE IF EXISTS sqlite_stat1;");
-    RunFaulted(*md, *job, f, "/app.db", db_path_);
-    // The successful run afterwards wrote the statistics; the faulted one wrote none (the
-    // digest skips sqlite_stat1, so check it here).
+    RunUnderFault(*md, *job, f, "/app.db", {db_path_});
+    // Rolled back: no statistics (the digest skips sqlite_stat1, so check it here).
+    EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'sqlite_stat1'"), 0);
+    RunClean(*md, *job);
   }
   EXPECT_GT(QueryInt(db_path_, "SELECT count(*) FROM sqlite_stat1"), 0);
 }
@@ -140,12 +184,15 @@ TEST_F(FaultInjectionTest, IncrementalVacuumFailsCleanlyAndIsLoggedFailed) {
   auto md = Acquire(db);
   ASSERT_TRUE(md);
   auto job = MakeVacuumJob(db);
-  for (const Fault& f : kFaults) {
+  for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2], kFaults[3], kLateFault}) {
     ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<800)"
                       " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
                       "DELETE FROM items WHERE id % 4 <> 0;");
     ASSERT_GT(QueryInt(db_path_, "PRAGMA freelist_count"), 100);
-    RunFaulted(*md, *job, f, "/app.db", db_path_);
+    SCOPED_TRACE(Describe(f));
+    RunUnderFault(*md, *job, f, "/app.db", {db_path_});
+    RunClean(*md, *job);
+    EXPECT_LT(QueryInt(db_path_, "PRAGMA freelist_count"), 10);
     // One failed row for the faulted run (with its error), one completed for the next.
     EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
                                   "LIMIT 1 OFFSET 1"), "failed");
@@ -170,7 +217,7 @@ TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
   ASSERT_TRUE(md);
   auto job = MakeVacuumJob(db);
   // One fault at a time on a NONE database: the conversion is all or nothing.
-  for (const Fault& f : {kFaults[1], kFaults[2], kFaults[3]}) {
+  for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2], kFaults[3], kLateFault}) {
     ASSERT_EQ(QueryInt(db_path_, "PRAGMA auto_vacuum"), 0);
     int64_t free_before = QueryInt(db_path_, "PRAGMA freelist_count");
     std::string before = ContentDigest(db_path_);
@@ -208,11 +255,14 @@ TEST_F(FaultInjectionTest, BackupFailsCleanlyAndKeepsTheGoodBackups) {
   auto job = MakeBackupJob(db, options);
   StopToken stop;
   ASSERT_TRUE(md->Run(*job, JobTrigger::kOnce, stop).error.ok());
-  auto good = DirEntries(db.policy.backup.dir);
+  std::vector<std::string> good;
+  for (const auto& name : DirEntries(db.policy.backup.dir)) {
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".db") == 0) good.push_back(name);
+  }
   ASSERT_EQ(good.size(), 1u);
   // The destination is written through SQLite (the faulty VFS); its fsyncs are plain file
   // calls (online_backup.h), which a VFS cannot reach: only write faults apply.
-  for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2]}) {
+  for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2], kLateFault}) {
     SCOPED_TRACE(Describe(f));
     auto listing = DirEntries(db.policy.backup.dir);
     {
@@ -229,7 +279,7 @@ TEST_F(FaultInjectionTest, BackupFailsCleanlyAndKeepsTheGoodBackups) {
     }
   }
   EXPECT_EQ(QueryInt(journal_, "SELECT count(*) FROM sqlite_health_checks WHERE check_type = "
-                               "'backup' AND status = 'critical'"), 3);
+                               "'backup' AND status = 'critical'"), 4);
 }
 
 TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
@@ -252,7 +302,18 @@ TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
                       "i+1 FROM c WHERE i<400) INSERT INTO tasks(status, lease_expires_at, "
                       "leased_by, payload) SELECT 'leased', " + std::to_string(now - 10) +
                       ", 'w', randomblob(200) FROM c;");
-    JobOutcome again = RunFaulted(*md, *job, f, "/app.db", db_path_);
+    SCOPED_TRACE(Describe(f));
+    // Each batch is its own transaction: batches before the fault stay committed, the one
+    // that met it is rolled back whole.
+    RunUnderFault(*md, *job, f, "/app.db",
+                  FailsFirstCommit(f) ? std::vector<std::string>{db_path_}
+                                      : std::vector<std::string>{});
+    int64_t leased = QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'leased'");
+    EXPECT_EQ(leased % 50, 0) << "a batch was half applied";
+    EXPECT_GT(leased, 0);
+    EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'queued' AND "
+                                 "attempts = 1 AND leased_by IS NULL"), 400 - leased);
+    RunClean(*md, *job);
     EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'queued'"), 400);
     EXPECT_EQ(QueryInt(db_path_, "SELECT max(attempts) FROM tasks"), 1) << "requeued twice";
   }
@@ -261,8 +322,12 @@ TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
 TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
   int64_t now = static_cast<int64_t>(time(nullptr));
   std::string archive = dir_.File("archive.db");
+  // A fresh sentinel row keeps max(id) from going back: without AUTOINCREMENT, SQLite reuses
+  // the ids of deleted rows, and the archive would already hold different rows under them
+  // (counted as archive_conflicts and left alone, by design).
   ExecSql(db_path_, "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
-                    "created_at INTEGER, body BLOB);");
+                    "created_at INTEGER, body BLOB);"
+                    "INSERT INTO events VALUES (1000000, " + std::to_string(now) + ", 'keep');");
   ResolvedDatabase db = ReliabilityDb(db_path_);
   RetentionRule rule;
   rule.table = "events";
@@ -275,36 +340,45 @@ TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
   auto md = Acquire(db);
   ASSERT_TRUE(md);
   auto job = MakeRetentionJob(db, 0);
-  int64_t total = 0;
+  auto add_old_rows = [&] {
+    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
+                      "i<300) INSERT INTO events(id, created_at, body) SELECT (SELECT "
+                      "coalesce(max(id), 0) FROM events WHERE id < 1000000) + i, " +
+                      std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
+  };
+  // The first run creates the archive file, so that faults can target it.
+  add_old_rows();
+  RunClean(*md, *job);
+  int64_t total = 300;
   // Faults on the archive (the copy fails: nothing is deleted) and on the database (the
   // delete fails: the rows stay, already archived).
   for (const char* target : {"/archive.db", "/app.db"}) {
-    for (const Fault& f : kFaults) {
+    for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2], kFaults[3], kLateFault}) {
       SCOPED_TRACE(std::string(target) + " " + Describe(f));
-      ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
-                        "i<300) INSERT INTO events(created_at, body) SELECT " +
-                        std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
+      add_old_rows();
       total += 300;
-      std::string digest_of = std::string(target) == "/app.db" ? db_path_ : archive;
-      if (std::string(target) == "/archive.db" && !std::filesystem::exists(archive)) {
-        // The first archive run creates the file; fault it once it exists.
-        StopToken stop;
-        ASSERT_TRUE(md->Run(*job, JobTrigger::kOnce, stop).error.ok());
-        ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
-                          "i<300) INSERT INTO events(created_at, body) SELECT " +
-                          std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
-        total += 300;
-      }
-      std::string source_before = ContentDigest(db_path_);
-      RunFaulted(*md, *job, f, target, digest_of);
-      if (std::string(target) == "/archive.db") {
-        EXPECT_NE(ContentDigest(db_path_), source_before);  // the rerun deleted them
-      }
-      // Nothing lost, nothing twice: every row ever inserted is in the archive exactly once
-      // and no longer in the source.
+      bool archive_fault = std::string(target) == "/archive.db";
+      // An archive fault stops the run before anything is deleted. A database fault stops
+      // it in the delete phase, where earlier batches may have committed.
+      RunUnderFault(*md, *job, f, target,
+                    archive_fault || FailsFirstCommit(f) ? std::vector<std::string>{db_path_}
+                                                         : std::vector<std::string>{});
+      // Whatever happened: every old row is in the source or in the archive (or both, then
+      // identical), and in the archive at most once.
+      EXPECT_EQ(QueryAttached(db_path_, archive,
+                              "SELECT count(*) FROM (SELECT id FROM main.events WHERE id < "
+                              "1000000 UNION SELECT id FROM a.events)"),
+                total);
+      EXPECT_EQ(QueryAttached(db_path_, archive,
+                              "SELECT count(*) FROM main.events m JOIN a.events e USING (id) "
+                              "WHERE m.body IS NOT e.body OR m.created_at IS NOT e.created_at"),
+                0);
+      EXPECT_EQ(QueryInt(archive, "SELECT count(*) - count(DISTINCT id) FROM events"), 0);
+      RunClean(*md, *job);
+      // Done: every old row is in the archive exactly once and gone from the source.
       EXPECT_EQ(QueryInt(archive, "SELECT count(*) FROM events"), total);
       EXPECT_EQ(QueryInt(archive, "SELECT count(DISTINCT id) FROM events"), total);
-      EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM events"), 0);
+      EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM events"), 1);
       EXPECT_EQ(QueryText(archive, "PRAGMA integrity_check"), "ok");
     }
   }
@@ -320,7 +394,7 @@ TEST_F(FaultInjectionTest, HealthSurvivesAnUnwritableJournal) {
   auto job = MakeHealthJob(db);
   std::string before = ContentDigest(db_path_);
   int64_t rows_before = QueryInt(db_path_, "SELECT count(*) FROM sqlite_health_checks");
-  for (const Fault& f : kFaults) {
+  for (const Fault& f : {kFaults[0], kFaults[3]}) {
     SCOPED_TRACE(Describe(f));
     ScopedFault scoped({f.kind, f.after_bytes, f.nth_sync, "/app.db"});
     StopToken stop;

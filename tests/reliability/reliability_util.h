@@ -3,13 +3,19 @@
 // database, the writer's committed ids, directory listings, corrupting pages.
 // Header-only: the folder's binary is built from *_test.cc files only.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -152,5 +158,89 @@ inline ResolvedDatabase ReliabilityDb(const std::string& path, const std::string
   db.path = path;
   return db;
 }
+
+// Status code of GET `path` on 127.0.0.1:`port` (0 when nothing answered within 5 s).
+inline int HttpGetStatus(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int status = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    (void)!::write(fd, req.data(), req.size());
+    char buf[64] = {};
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    std::string head(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    if (head.rfind("HTTP/1.1 ", 0) == 0 && head.size() >= 12) status = std::stoi(head.substr(9, 3));
+  }
+  ::close(fd);
+  return status;
+}
+
+// The HTTP port a daemon started with `listen: "127.0.0.1:0"` logged ("(port N)"); 0 if
+// none within 10 s.
+inline int DaemonPort(ChildProcess& daemon) {
+  int port = 0;
+  WaitFor(
+      [&] {
+        std::smatch m;
+        std::string err = daemon.Stderr();
+        if (std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) port = std::stoi(m[1]);
+        return port != 0;
+      },
+      std::chrono::seconds(10));
+  return port;
+}
+
+// A separate process holding a write transaction on a database (an application in the
+// middle of a long transaction): BEGIN IMMEDIATE (or EXCLUSIVE) and one write, then it
+// waits until destroyed (SIGKILL). Construct it while this process has no connection open
+// to `path`.
+class LockHolder {
+ public:
+  LockHolder(const std::string& path, const std::string& begin = "BEGIN IMMEDIATE") {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[0]);
+      sqlite3* db = nullptr;
+      char ok = '0';
+      if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+          sqlite3_exec(db, (begin + "; CREATE TABLE IF NOT EXISTS lock_holder(x); "
+                                    "INSERT INTO lock_holder VALUES (1);").c_str(),
+                       nullptr, nullptr, nullptr) == SQLITE_OK) {
+        ok = '1';
+      }
+      (void)!::write(fds[1], &ok, 1);
+      while (true) ::pause();
+    }
+    ::close(fds[1]);
+    char c = 0;
+    held_ = ::read(fds[0], &c, 1) == 1 && c == '1';
+    ::close(fds[0]);
+  }
+  ~LockHolder() { Release(); }
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+  bool held() const { return held_; }
+  // Kills the holder: its transaction is rolled back by the next opener.
+  void Release() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool held_ = false;
+};
 
 }  // namespace maintd::test

@@ -55,6 +55,15 @@ TEST(VacuumJob, EmptiesFreelistAndShrinksFileWhileAWriterCommits) {
                      "SELECT count(*) FROM sqlite_performance_metrics WHERE "
                      "metric_name='vacuum.pages_freed'"),
             1);
+  // The run's check row carries the figures the HTTP metrics read.
+  EXPECT_EQ(QueryInt(path,
+                     "SELECT json_extract(details,'$.pages_freed') FROM sqlite_health_checks "
+                     "WHERE check_type='vacuum'"),
+            rows[0].pages_freed);
+  EXPECT_GT(QueryInt(path,
+                     "SELECT json_extract(details,'$.max_lock_hold_ms') > 0 FROM "
+                     "sqlite_health_checks WHERE check_type='vacuum'"),
+            0);
   EXPECT_EQ(QueryText(path, "PRAGMA integrity_check"), "ok");
 }
 

@@ -1,0 +1,139 @@
+// daemon/metrics: the /metrics text is valid Prometheus exposition (0.0.4) with the
+// families of CONTRACT.md section 8, counts what it is told, and forgets dropped databases.
+#include "daemon/metrics.h"
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace maintd {
+namespace {
+
+ResolvedDatabase Db(const std::string& name) {
+  ResolvedDatabase db;
+  db.name = name;
+  db.path = "/data/" + name + ".db";
+  return db;
+}
+
+JobOutcome Outcome(const std::string& job, int64_t ms, nlohmann::json details = {}) {
+  JobOutcome out;
+  out.job = job;
+  out.duration_ms = ms;
+  CheckRow row{job, HealthStatus::kHealthy,
+               details.is_null() ? nlohmann::json::object() : std::move(details)};
+  out.report.checks.push_back(row);
+  return out;
+}
+
+// Checks the whole text against the exposition format; returns sample name+labels -> value.
+std::map<std::string, double> Parse(const std::string& text) {
+  static const std::regex kHelp("# HELP (sqlite_maintd_[a-z_]+) .+");
+  static const std::regex kType("# TYPE (sqlite_maintd_[a-z_]+) (counter|gauge|histogram)");
+  static const std::regex kSample(
+      R"(([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? )"
+      R"(([-+0-9.e]+|\+Inf|NaN))");
+  std::map<std::string, double> samples;
+  std::set<std::string> typed;
+  std::string family, type;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kHelp)) continue;
+    if (std::regex_match(line, m, kType)) {
+      family = m[1];
+      type = m[2];
+      EXPECT_TRUE(typed.insert(family).second) << "family declared twice: " << family;
+      continue;
+    }
+    EXPECT_TRUE(std::regex_match(line, m, kSample)) << "not a sample line: " << line;
+    std::string name = m[1];
+    bool belongs = name == family ||
+                   (type == "histogram" && (name == family + "_bucket" || name == family + "_sum" ||
+                                            name == family + "_count"));
+    EXPECT_TRUE(belongs) << name << " outside its family (" << family << ")";
+    EXPECT_TRUE(samples.emplace(name + m[2].str(), std::stod(m[3])).second) << "duplicate: " << line;
+  }
+  return samples;
+}
+
+TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
+  Metrics metrics;
+  auto db = Db("app");
+  metrics.Record(db, Outcome("checkpoint", 30, {{"wal_bytes", 8192}, {"db_bytes", 4096}}));
+  JobOutcome busy = Outcome("checkpoint", 5000);
+  busy.skipped = true;
+  busy.status = HealthStatus::kWarning;
+  busy.error = Status::Busy("database is locked");
+  metrics.Record(db, busy);
+  JobOutcome failed = Outcome("checkpoint", 2);
+  failed.status = HealthStatus::kCritical;
+  failed.error = Status::Failed("disk I/O error");
+  metrics.Record(db, failed);
+  metrics.Record(db, Outcome("vacuum", 700, {{"pages_freed", 120}, {"freelist_count", 3},
+                                             {"max_lock_hold_ms", 42.0}}));
+  metrics.Record(db, Outcome("vacuum", 10, {{"pages_freed", 5}}));
+  metrics.SetDatabasesMaintained(1);
+  metrics.SetReady(true);
+
+  auto s = Parse(metrics.Exposition());
+  const std::string cp = "{db=\"app\",job=\"checkpoint\"}";
+  EXPECT_EQ(s["sqlite_maintd_job_runs_total" + cp], 3);
+  EXPECT_EQ(s["sqlite_maintd_job_skips_total" + cp], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_failures_total" + cp], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_failures_total{db=\"app\",job=\"vacuum\"}"], 0);
+  // Cumulative buckets: 2 ms and 30 ms are <= 0.05 s, 5 s is only in le="5" and above.
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.001\"}"], 0);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.005\"}"], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.05\"}"], 2);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"1\"}"], 2);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"5\"}"], 3);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"+Inf\"}"], 3);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_count" + cp], 3);
+  EXPECT_NEAR(s["sqlite_maintd_job_duration_seconds_sum" + cp], 5.032, 1e-9);
+  // Only the successful run sets the last-success time.
+  EXPECT_GT(s["sqlite_maintd_job_last_success_timestamp_seconds" + cp], 1.6e9);
+  EXPECT_EQ(s["sqlite_maintd_wal_size_bytes{db=\"app\"}"], 8192);
+  EXPECT_EQ(s["sqlite_maintd_database_size_bytes{db=\"app\"}"], 4096);
+  EXPECT_EQ(s["sqlite_maintd_free_pages{db=\"app\"}"], 3);
+  EXPECT_EQ(s["sqlite_maintd_pages_freed_total{db=\"app\"}"], 125);
+  EXPECT_DOUBLE_EQ(s["sqlite_maintd_max_lock_hold_seconds{db=\"app\"}"], 0.042);
+  EXPECT_EQ(s["sqlite_maintd_health_status{check=\"checkpoint\",db=\"app\"}"], 2);
+  EXPECT_EQ(s["sqlite_maintd_health_status{check=\"vacuum\",db=\"app\"}"], 0);
+  EXPECT_EQ(s["sqlite_maintd_databases"], 1);
+  EXPECT_EQ(s["sqlite_maintd_ready"], 1);
+  // Nothing requeued yet: that family is not exported at all.
+  EXPECT_EQ(metrics.Exposition().find("rows_requeued"), std::string::npos);
+}
+
+TEST(Metrics, RetentionCountersSkipDryRunsAndLabelsAreEscaped) {
+  Metrics metrics;
+  auto odd = Db("we\"ird\\name");
+  metrics.Record(odd, Outcome("retention", 1, {{"deleted", 7}, {"archived", 7}}));
+  metrics.Record(odd, Outcome("retention", 1, {{"deleted", 100}, {"dry_run", true}}));
+  metrics.Record(odd, Outcome("lease_requeue", 1, {{"requeued", 3}, {"dead", 1}}));
+  std::string text = metrics.Exposition();
+  auto s = Parse(text);
+  EXPECT_EQ(s["sqlite_maintd_rows_purged_total{db=\"we\\\"ird\\\\name\"}"], 7) << text;
+  EXPECT_EQ(s["sqlite_maintd_rows_archived_total{db=\"we\\\"ird\\\\name\"}"], 7);
+  EXPECT_EQ(s["sqlite_maintd_rows_requeued_total{db=\"we\\\"ird\\\\name\"}"], 3);
+  EXPECT_EQ(s["sqlite_maintd_rows_dead_total{db=\"we\\\"ird\\\\name\"}"], 1);
+}
+
+TEST(Metrics, DroppedDatabasesDisappear) {
+  Metrics metrics;
+  for (const char* name : {"t1", "t2", "t3"}) metrics.Record(Db(name), Outcome("checkpoint", 1));
+  metrics.RetainDatabases({"t1", "t3"});
+  std::string text = metrics.Exposition();
+  EXPECT_EQ(text.find("\"t2\""), std::string::npos) << text;
+  EXPECT_NE(text.find("db=\"t1\""), std::string::npos);
+  EXPECT_NE(text.find("db=\"t3\""), std::string::npos);
+  Parse(text);
+}
+
+}  // namespace
+}  // namespace maintd
