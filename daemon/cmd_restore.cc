@@ -42,8 +42,8 @@ int RunRestoreCommand(CommandEnv& env, const RestoreCmdOptions& opts) {
       char cwd[4096];
       if (getcwd(cwd, sizeof cwd) != nullptr) abs = std::string(cwd) + "/" + abs;
     }
-    bool looks_like_path = opts.db.find('/') != std::string::npos ||
-                           opts.db.find('.') != std::string::npos;
+    bool looks_like_path =
+        opts.db.find('/') != std::string::npos || opts.db.find('.') != std::string::npos;
     if (!looks_like_path || FileExists(abs) || !FileExists(DirName(abs))) {
       env.Fail(db.status());
       return env.exit_code;

@@ -1,10 +1,9 @@
 #include "lib/backup/catalog.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
-
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <ctime>

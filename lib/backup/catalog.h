@@ -16,11 +16,10 @@
 // it is running) removes it.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
@@ -41,15 +40,15 @@ std::optional<SystemTime> ParseBackupFileName(const std::string& name,
 
 // What the sidecar records.
 struct BackupSidecar {
-  std::string source;       // absolute path of the database backed up
-  std::string name;         // database name
-  SystemTime snapshot;      // when the snapshot was taken (the name's stamp, to the ms)
-  SystemTime completed;     // when the backup was renamed into place
-  int64_t bytes = 0;        // size of the backup file
+  std::string source;    // absolute path of the database backed up
+  std::string name;      // database name
+  SystemTime snapshot;   // when the snapshot was taken (the name's stamp, to the ms)
+  SystemTime completed;  // when the backup was renamed into place
+  int64_t bytes = 0;     // size of the backup file
   int64_t page_size = 0;
   int64_t page_count = 0;
-  std::string journal_mode;  // of the source: "wal", "delete", ...
-  std::string verify;        // none | quick | full
+  std::string journal_mode;   // of the source: "wal", "delete", ...
+  std::string verify;         // none | quick | full
   std::string verify_result;  // "ok"
   int64_t duration_ms = 0;
   nlohmann::json ToJson() const;
@@ -58,11 +57,11 @@ struct BackupSidecar {
 
 struct BackupEntry {
   std::string path;
-  SystemTime time;       // from the name
+  SystemTime time;  // from the name
   int64_t size = 0;
   bool verified = false;
-  std::string verify;    // quick | full | none when verified
-  std::string problem;   // why it is not verified ("no sidecar", "size differs", ...)
+  std::string verify;   // quick | full | none when verified
+  std::string problem;  // why it is not verified ("no sidecar", "size differs", ...)
   std::optional<BackupSidecar> sidecar;
 };
 

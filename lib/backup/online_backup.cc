@@ -89,8 +89,8 @@ class TempBackup {
   }
   // Starts write-back of what the last chunk dirtied and waits for the previous chunk's.
   void WriteBack() {
-    if (srf_ok_ && ::sync_file_range(fd_, 0, 0,
-                                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE) == 0) {
+    if (srf_ok_ &&
+        ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE) == 0) {
       return;
     }
     srf_ok_ = false;
@@ -204,8 +204,8 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
 
   // Free disk first, before anything is written.
   MAINTD_RETURN_IF_ERROR(MakeDirs(options.dir, 0700));
-  Result<int64_t> free_bytes = options.free_bytes ? options.free_bytes(options.dir)
-                                                  : Result<int64_t>(int64_t{0});
+  Result<int64_t> free_bytes =
+      options.free_bytes ? options.free_bytes(options.dir) : Result<int64_t>(int64_t{0});
   if (!options.free_bytes) {
     auto disk = ReadDiskSpace(options.dir);
     if (!disk.ok()) return disk.status();
@@ -217,17 +217,18 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
       std::max(static_cast<int64_t>(std::ceil(options.min_free_disk_factor * db_bytes)),
                db_bytes + options.free_disk_margin);
   if (r.free_bytes < r.required_bytes) {
-    return Status::Refused(
-        "not enough free disk in " + options.dir + " for a backup of " + r.source + ": need " +
-        std::to_string(r.required_bytes) + " bytes (max of " +
-        std::to_string(options.min_free_disk_factor) + " x database size " +
-        std::to_string(db_bytes) + ", size + " + std::to_string(options.free_disk_margin) +
-        "), " + std::to_string(r.free_bytes) + " available");
+    return Status::Refused("not enough free disk in " + options.dir + " for a backup of " +
+                           r.source + ": need " + std::to_string(r.required_bytes) +
+                           " bytes (max of " + std::to_string(options.min_free_disk_factor) +
+                           " x database size " + std::to_string(db_bytes) + ", size + " +
+                           std::to_string(options.free_disk_margin) + "), " +
+                           std::to_string(r.free_bytes) + " available");
   }
   if (r.journal_mode != "wal") {
-    spdlog::warn("backup of {}: journal_mode={} so writers wait for the whole copy (SQLite's "
-                 "limit in rollback-journal mode; WAL mode avoids it)",
-                 r.source, r.journal_mode);
+    spdlog::warn(
+        "backup of {}: journal_mode={} so writers wait for the whole copy (SQLite's "
+        "limit in rollback-journal mode; WAL mode avoids it)",
+        r.source, r.journal_mode);
   }
 
   // The name's stamp is the snapshot time; two backups in one second move the later one's
@@ -244,7 +245,8 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
 
   TempBackup temp(options.dir + "/" + BackupTempName(final_name));
   MAINTD_RETURN_IF_ERROR(temp.Create());
-  int64_t chunk_pages = std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
+  int64_t chunk_pages =
+      std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
   auto copy_start = Steady::now();
   MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, stop, deadline, &r.steps));
   snapshot.End();  // release the snapshot at once: checkpoints may pass it again
@@ -278,9 +280,9 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
     return Status::IoError("chmod " + temp.path() + ": " + std::strerror(errno));
   }
   r.duration_ms = MsSince(start);
-  BackupSidecar sidecar{r.source,     options.name, r.snapshot,   clock.Now(),
-                        r.bytes,      r.page_size,  r.page_count, r.journal_mode,
-                        r.verify,     r.verify_result, r.duration_ms};
+  BackupSidecar sidecar{r.source, options.name,    r.snapshot,   clock.Now(),
+                        r.bytes,  r.page_size,     r.page_count, r.journal_mode,
+                        r.verify, r.verify_result, r.duration_ms};
   MAINTD_RETURN_IF_ERROR(
       WriteFileDurable(SidecarPath(r.path), sidecar.ToJson().dump(2) + "\n", mode));
   Status renamed = RenameNoReplace(temp.path(), r.path);

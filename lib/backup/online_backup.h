@@ -71,8 +71,8 @@ struct BackupResult {
   int64_t page_count = 0;
   std::string journal_mode;
   int64_t steps = 0;
-  int64_t copy_ms = 0;    // backup steps
-  int64_t sync_ms = 0;    // final fsync of file and directory
+  int64_t copy_ms = 0;  // backup steps
+  int64_t sync_ms = 0;  // final fsync of file and directory
   int64_t verify_ms = 0;
   int64_t duration_ms = 0;
   std::string verify;         // none | quick | full
@@ -85,9 +85,8 @@ struct BackupResult {
 // transaction open) into options.dir. Errors: Refused (not enough disk), Busy (could not
 // start a read transaction past busy_timeout), Interrupted (stop or deadline), Failed
 // (verification failed; the copy was removed), IoError. Blocking: run it on a worker thread.
-Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options,
-                                const Clock& clock, StopToken* stop = nullptr,
-                                std::optional<std::chrono::steady_clock::time_point> deadline =
-                                    std::nullopt);
+Result<BackupResult> TakeBackup(
+    Connection& source, const BackupOptions& options, const Clock& clock, StopToken* stop = nullptr,
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace maintd

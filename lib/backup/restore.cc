@@ -44,8 +44,8 @@ Status VerifyBackup(const std::string& backup, RestoreResult* result) {
   if (!verified.ok()) {
     const Status& s = verified.status();
     if (s.code() == StatusCode::kCorrupt) {
-      return Status::Corrupt("backup " + backup + " is damaged, nothing was changed: " +
-                             s.message());
+      return Status::Corrupt("backup " + backup +
+                             " is damaged, nothing was changed: " + s.message());
     }
     return s;
   }
@@ -62,7 +62,8 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   std::string db = db_arg;
   char resolved[PATH_MAX];
   if (::realpath(db_arg.c_str(), resolved) != nullptr) db = resolved;
-  struct stat bst {}, dst {};
+  struct stat bst {
+  }, dst{};
   if (::stat(backup.c_str(), &bst) == 0 && ::stat(db.c_str(), &dst) == 0 &&
       bst.st_dev == dst.st_dev && bst.st_ino == dst.st_ino) {
     return Status::InvalidArgument(backup + " is the database itself");
@@ -138,8 +139,8 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
                            "); nothing was replaced");
   }
   struct stat old {};
-  if (exists && ::stat(db.c_str(), &old) == 0 && ::chown(tmp.c_str(), old.st_uid, old.st_gid) != 0 &&
-      errno != EPERM) {
+  if (exists && ::stat(db.c_str(), &old) == 0 &&
+      ::chown(tmp.c_str(), old.st_uid, old.st_gid) != 0 && errno != EPERM) {
     spdlog::warn("restore: cannot give {} the owner of {}: {}", tmp, db, std::strerror(errno));
   }
   if (::rename(tmp.c_str(), db.c_str()) != 0) {

@@ -38,10 +38,10 @@ struct RestoreOptions {
 
 struct RestoreResult {
   int64_t bytes = 0;
-  std::string pre_restore_path;           // "" when DB did not exist
-  std::vector<std::string> removed;       // stale -wal/-shm/-journal removed (force)
-  std::vector<std::string> forced_past;   // what --force overrode
-  std::string verify_result;              // "ok"
+  std::string pre_restore_path;          // "" when DB did not exist
+  std::vector<std::string> removed;      // stale -wal/-shm/-journal removed (force)
+  std::vector<std::string> forced_past;  // what --force overrode
+  std::string verify_result;             // "ok"
 };
 
 Result<RestoreResult> RestoreBackup(const std::string& backup_path, const std::string& db_path,

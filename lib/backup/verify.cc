@@ -104,8 +104,8 @@ Result<VerifyResult> VerifyBackupFile(const std::string& path, VerifyMode mode) 
   int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
   std::unique_ptr<sqlite3, DbCloser> db(raw);
   if (rc != SQLITE_OK) {
-    return StatusFromSqlite(rc, "cannot open " + path + ": " +
-                                    (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return StatusFromSqlite(
+        rc, "cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   std::vector<std::string> problems;
   // Reading the schema catches a garbled page 1 even with verify: none.

@@ -38,7 +38,8 @@ class BackupJob final : public Job {
     const BackupResult& r = *result;
 
     JobReport report;
-    CheckRow row{"backup", HealthStatus::kHealthy,
+    CheckRow row{"backup",
+                 HealthStatus::kHealthy,
                  {{"path", r.path},
                   {"bytes", r.bytes},
                   {"pages", r.page_count},
@@ -66,8 +67,9 @@ class BackupJob final : public Job {
     report.status = row.status;
     double mb = static_cast<double>(r.bytes) / (1 << 20);
     double secs = static_cast<double>(std::max<int64_t>(r.duration_ms, 1)) / 1000.0;
-    report.summary = fmt::format("backup {} ({:.1f} MiB, {:.1f} MiB/s, copy {} ms, verify {} {} ms)",
-                                 r.path, mb, mb / secs, r.copy_ms, r.verify, r.verify_ms);
+    report.summary =
+        fmt::format("backup {} ({:.1f} MiB, {:.1f} MiB/s, copy {} ms, verify {} {} ms)", r.path, mb,
+                    mb / secs, r.copy_ms, r.verify, r.verify_ms);
     report.checks.push_back(std::move(row));
     report.metrics = {{"backup.duration_ms", static_cast<double>(r.duration_ms), "ms"},
                       {"backup.copy_ms", static_cast<double>(r.copy_ms), "ms"},

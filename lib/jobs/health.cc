@@ -1,5 +1,7 @@
 #include "lib/jobs/health.h"
 
+#include "lib/backup/backup_age.h"
+
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -14,22 +16,6 @@ void AddMetric(JobReport& r, std::string name, double value, const char* unit) {
 void AddCheck(JobReport& r, CheckRow row) {
   r.status = Worst(r.status, row.status);
   r.checks.push_back(std::move(row));
-}
-
-// "20261122T030000Z" -> time point; nullopt when malformed.
-std::optional<SystemTime> ParseCompactStamp(const std::string& s) {
-  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
-  for (size_t i = 0; i < 15; ++i) {
-    if (i != 8 && (s[i] < '0' || s[i] > '9')) return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(s.substr(4, 2)) - 1;
-  tm.tm_mday = std::stoi(s.substr(6, 2));
-  tm.tm_hour = std::stoi(s.substr(9, 2));
-  tm.tm_min = std::stoi(s.substr(11, 2));
-  tm.tm_sec = std::stoi(s.substr(13, 2));
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 // Status and summary text of a report made of rows.
@@ -106,7 +92,9 @@ class HealthJob final : public Job {
     } else {
       AddCheck(report, {"filesystem", HealthStatus::kWarning, {{"error", fs.status().message()}}});
     }
-    if (db_.policy.backup.every.count() > 0) AddCheck(report, BackupAgeCheck(db_, ctx.clock.Now()));
+    if (db_.policy.backup.every.count() > 0) {
+      AddCheck(report, CheckBackupAge(db_, ctx.clock.Now()));
+    }
     report.summary = Summarize(report);
     return report;
   }
@@ -144,43 +132,6 @@ class IntegrityCheckJob final : public Job {
 };
 
 }  // namespace
-
-CheckRow BackupAgeCheck(const ResolvedDatabase& db, SystemTime now) {
-  const BackupPolicy& policy = db.policy.backup;
-  std::string dir = policy.dir.empty() ? DirName(db.path) + "/backups" : policy.dir;
-  std::string name = db.name.empty() ? FileStem(db.path) : db.name;
-  std::optional<SystemTime> newest;
-  std::string newest_path;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string file = entry.path().filename().string();
-    // <name>-<16-char stamp>.db
-    if (file.size() != name.size() + 1 + 16 + 3 || file.compare(0, name.size(), name) != 0 ||
-        file[name.size()] != '-' || file.compare(file.size() - 3, 3, ".db") != 0) {
-      continue;
-    }
-    auto t = ParseCompactStamp(file.substr(name.size() + 1, 16));
-    if (t && (!newest || *t > *newest)) {
-      newest = t;
-      newest_path = entry.path().string();
-    }
-  }
-  CheckRow row{"backup_age", HealthStatus::kHealthy, {{"dir", dir}}};
-  row.details["backup_every_ms"] = policy.every.count();
-  if (!newest) {
-    row.status = HealthStatus::kWarning;
-    row.details["note"] = "no backup found";
-    return row;
-  }
-  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *newest);
-  row.details["newest"] = newest_path;
-  row.details["age_s"] = age.count();
-  if (age > 2 * policy.every) {
-    row.status = HealthStatus::kWarning;
-    row.details["note"] = "newest backup is older than twice backup.every";
-  }
-  return row;
-}
 
 std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase& db) {
   return std::make_shared<HealthJob>(db);

@@ -19,9 +19,6 @@ std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase& db);
 // `integrity_check`: PRAGMA integrity_check and foreign_key_check (daily).
 std::shared_ptr<Job> MakeIntegrityCheckJob(const ResolvedDatabase& db);
 
-// backup_age: the newest `<dir>/<name>-<yyyymmddThhmmssZ>.db` (CONTRACT.md section 6; dir
-// is backup.dir or <db dir>/backups). Warning when there is none or it is older than twice
-// backup.every; healthy otherwise. Only meaningful when backup.every > 0.
-CheckRow BackupAgeCheck(const ResolvedDatabase& db, SystemTime now);
+// backup_age: see lib/backup/backup_age.h (CheckBackupAge).
 
 }  // namespace maintd

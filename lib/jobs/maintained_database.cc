@@ -165,6 +165,17 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (s.code() == StatusCode::kCorrupt) corrupt_ = true;
   };
 
+  // A database known corrupt is not written at all (CONTRACT.md section 4): only the
+  // read-only checks run on it. ANALYZE, a checkpoint or a requeue would write into it (an
+  // ANALYZE succeeds on a file whose overflow pages are damaged). Destructive jobs are
+  // refused by EnsureSafeToWrite below.
+  if (corrupt_ && !job.destructive() && job.name() != "health" &&
+      job.name() != "integrity_check") {
+    fail(Status::Corrupt("last integrity result for " + path_ +
+                         " is critical; jobs that write to it are suspended"));
+    out.skipped = true;
+    return finish();
+  }
   auto conn = OpenConnection();
   if (!conn.ok()) {
     fail(conn.status());

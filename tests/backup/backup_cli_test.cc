@@ -1,7 +1,6 @@
 // `backup`, `backups` and `restore` through the real binary.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "lib/core/maintainer_lock.h"
 #include "lib/inspect/db_stats.h"
@@ -36,14 +35,17 @@ TEST_F(BackupCliTest, BackupPrintsThePathListsItAndJournalsTheRun) {
   EXPECT_TRUE(FileExists(path));
   EXPECT_EQ(test::QueryInt(path, "SELECT count(*) FROM items"), 2000);
 
-  EXPECT_EQ(test::QueryText(db_, "SELECT json_extract(details, '$.path') FROM "
-                                 "sqlite_health_checks WHERE check_type = 'backup'"),
+  EXPECT_EQ(test::QueryText(db_,
+                            "SELECT json_extract(details, '$.path') FROM "
+                            "sqlite_health_checks WHERE check_type = 'backup'"),
             path);
-  EXPECT_EQ(test::QueryText(db_, "SELECT json_extract(details, '$.verify_result') FROM "
-                                 "sqlite_health_checks WHERE check_type = 'backup'"),
+  EXPECT_EQ(test::QueryText(db_,
+                            "SELECT json_extract(details, '$.verify_result') FROM "
+                            "sqlite_health_checks WHERE check_type = 'backup'"),
             "ok");
-  EXPECT_GT(test::QueryInt(db_, "SELECT count(*) FROM sqlite_performance_metrics WHERE "
-                                "metric_name LIKE 'backup.%'"),
+  EXPECT_GT(test::QueryInt(db_,
+                           "SELECT count(*) FROM sqlite_performance_metrics WHERE "
+                           "metric_name LIKE 'backup.%'"),
             0);
 
   auto list = RunMaintd({"backups", db_});

@@ -2,13 +2,12 @@
 // Helpers shared by the tests in tests/backup/.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lib/config/config.h"
 #include "tests/support/test_util.h"

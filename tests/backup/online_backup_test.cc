@@ -2,11 +2,10 @@
 // before it began, is verified, named, 0600, and refused when the disk is too small.
 #include "lib/backup/online_backup.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-
-#include <gtest/gtest.h>
 
 #include "lib/backup/catalog.h"
 #include "lib/backup/verify.h"
@@ -100,7 +99,9 @@ TEST(OnlineBackup, StricterSourceModeIsKept) {
   std::string db = dir.File("app.db");
   test::MakeWalDb(db, 10);
   ASSERT_EQ(::chmod(db.c_str(), 0400), 0);
-  auto conn = Connection::Open(db, {.read_only = true});
+  OpenOptions read_only;
+  read_only.read_only = true;
+  auto conn = Connection::Open(db, read_only);
   ASSERT_TRUE(conn.ok());
   auto r = TakeBackup(*conn, Options(dir), RealClock::Instance());
   ASSERT_TRUE(r.ok()) << r.status().ToString();

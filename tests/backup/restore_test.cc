@@ -2,10 +2,9 @@
 // unless forced, keeps a byte-identical pre-restore copy, takes the maintainer lock.
 #include "lib/backup/restore.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-
-#include <gtest/gtest.h>
 
 #include "lib/backup/in_use.h"
 #include "lib/backup/online_backup.h"
@@ -19,6 +18,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::TempDir;
+
+RestoreOptions Forced() {
+  RestoreOptions o;
+  o.force = true;
+  return o;
+}
 
 class RestoreTest : public ::testing::Test {
  protected:
@@ -69,7 +74,7 @@ TEST_F(RestoreTest, RefusesATruncatedBackupAndTouchesNothing) {
   std::string truncated = dir_.File("backups/cut.db");
   test::WriteFile(truncated, test::ReadFile(backup_).substr(0, 3 * 4096));
   std::string previous = test::ReadFile(db_);
-  auto r = RestoreBackup(truncated, db_, {.force = true});
+  auto r = RestoreBackup(truncated, db_, Forced());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().ToString();
   EXPECT_EQ(ExitCodeFor(r.status()), 1);
@@ -82,7 +87,7 @@ TEST_F(RestoreTest, RefusesACorruptBackup) {
   test::WriteFile(damaged, test::ReadFile(backup_));
   int64_t pages = static_cast<int64_t>(test::ReadFile(damaged).size() / 4096);
   test::CorruptPage(damaged, pages / 2 + 1);
-  auto r = RestoreBackup(damaged, db_, {.force = true});
+  auto r = RestoreBackup(damaged, db_, Forced());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().ToString();
   EXPECT_EQ(Rows(), 11);
@@ -92,8 +97,8 @@ TEST_F(RestoreTest, RefusesWhileAnotherProcessHoldsAnIdleConnectionUnlessForced)
   // A real separate process with an open, idle connection: the test writer commits one row
   // and then sleeps for ten minutes (killed by the ChildProcess destructor).
   std::string committed = dir_.File("committed.txt");
-  test::ChildProcess idle({test::WriterBinary(), db_, "--interval-ms", "600000", "--committed",
-                           committed});
+  test::ChildProcess idle(
+      {test::WriterBinary(), db_, "--interval-ms", "600000", "--committed", committed});
   ASSERT_TRUE(test::WaitFor([&] { return !test::ReadFile(committed).empty(); }, 20s));
 
   InUseReport users = FindDatabaseUsers(db_);
@@ -109,7 +114,7 @@ TEST_F(RestoreTest, RefusesWhileAnotherProcessHoldsAnIdleConnectionUnlessForced)
       << refused.status().message();
   EXPECT_FALSE(FileExists(db_ + ".restore-tmp"));
 
-  auto forced = RestoreBackup(backup_, db_, {.force = true});
+  auto forced = RestoreBackup(backup_, db_, Forced());
   ASSERT_TRUE(forced.ok()) << forced.status().ToString();
   EXPECT_FALSE(forced->forced_past.empty());
   EXPECT_TRUE(FileExists(forced->pre_restore_path));
@@ -122,8 +127,8 @@ TEST_F(RestoreTest, HotWalIsRefusedThenKeptBesideThePreRestoreCopyWithForce) {
   // A writer killed with SIGKILL leaves a -wal with committed content and no process.
   std::string committed = dir_.File("committed.txt");
   {
-    test::ChildProcess writer({test::WriterBinary(), db_, "--interval-ms", "600000",
-                               "--committed", committed});
+    test::ChildProcess writer(
+        {test::WriterBinary(), db_, "--interval-ms", "600000", "--committed", committed});
     ASSERT_TRUE(test::WaitFor([&] { return !test::ReadFile(committed).empty(); }, 20s));
     writer.Signal(SIGKILL);
     writer.Wait(10s);
@@ -137,7 +142,7 @@ TEST_F(RestoreTest, HotWalIsRefusedThenKeptBesideThePreRestoreCopyWithForce) {
   EXPECT_NE(refused.status().message().find("-wal has"), std::string::npos);
 
   std::string main_before = test::ReadFile(db_);
-  auto forced = RestoreBackup(backup_, db_, {.force = true});
+  auto forced = RestoreBackup(backup_, db_, Forced());
   ASSERT_TRUE(forced.ok()) << forced.status().ToString();
   EXPECT_FALSE(FileExists(db_ + "-wal"));
   EXPECT_FALSE(FileExists(db_ + "-shm"));

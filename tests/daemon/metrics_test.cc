@@ -73,6 +73,7 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   JobOutcome failed = Outcome("checkpoint", 2);
   failed.status = HealthStatus::kCritical;
   failed.error = Status::Failed("disk I/O error");
+  failed.report.checks[0].status = HealthStatus::kCritical;  // as the runner records it
   metrics.Record(db, failed);
   metrics.Record(db, Outcome("vacuum", 700, {{"pages_freed", 120}, {"freelist_count", 3},
                                              {"max_lock_hold_ms", 42.0}}));

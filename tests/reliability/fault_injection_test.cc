@@ -53,10 +53,10 @@ std::string Describe(const Fault& f) {
 int64_t QueryAttached(const std::string& db, const std::string& archive, const std::string& sql) {
   sqlite3* conn = nullptr;
   int64_t v = -1;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) ==
-      SQLITE_OK) {
+  // Read-write, like any opener: a hot journal left by a failed rollback is rolled back.
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(conn, 5000);
-    std::string attach = "ATTACH 'file:" + archive + "?mode=ro' AS a";
+    std::string attach = "ATTACH '" + archive + "' AS a";
     sqlite3_stmt* st = nullptr;
     if (sqlite3_exec(conn, attach.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK &&
         sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
@@ -145,9 +145,11 @@ TEST_F(FaultInjectionTest, CheckpointFailsCleanly) {
   auto job = MakeCheckpointJob(db);
   HeldConnection app(db_path_);  // keeps the WAL from being checkpointed on close
   for (const Fault& f : kFaults) {
-    // Fresh frames in the WAL for the checkpoint to copy into the database file.
     SCOPED_TRACE(Describe(f));
-    app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;");
+    // Fresh frames in the WAL for the checkpoint to copy into the database file, some of
+    // them past its end (a full disk refuses only new blocks).
+    app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;"
+             "INSERT INTO items(body) SELECT body FROM items LIMIT 300;");
     RunUnderFault(*md, *job, f, "/app.db", {db_path_});
     RunClean(*md, *job);
   }
@@ -161,7 +163,10 @@ TEST_F(FaultInjectionTest, AnalyzeFailsCleanlyAndCommitsNothing) {
   auto md = Acquire(db);
   ASSERT_TRUE(md);
   auto job = MakeAnalyzeJob(db);
-  for (const Fault& f : kFaults) {
+  // ANALYZE writes two or three pages: its faults come early. (A later one would hit only
+  // the checkpoint SQLite attempts when the connection closes, after the commit.)
+  for (const Fault& f : {kFaults[0], kFaults[1], Fault{FaultKind::kWriteError, 4200, 0},
+                         kFaults[3]}) {
     SCOPED_TRACE(Describe(f));
     ExecSql(db_path_, "DROP TABLE IF EXISTS sqlite_stat1;");
     RunUnderFault(*md, *job, f, "/app.db", {db_path_});
@@ -340,11 +345,13 @@ TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
   auto md = Acquire(db);
   ASSERT_TRUE(md);
   auto job = MakeRetentionJob(db, 0);
+  int64_t next_id = 1;
   auto add_old_rows = [&] {
-    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE "
-                      "i<300) INSERT INTO events(id, created_at, body) SELECT (SELECT "
-                      "coalesce(max(id), 0) FROM events WHERE id < 1000000) + i, " +
-                      std::to_string(now - 3 * 86400) + ", randomblob(300) FROM c;");
+    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE "
+                      "i<299) INSERT INTO events(id, created_at, body) SELECT " +
+                      std::to_string(next_id) + " + i, " + std::to_string(now - 3 * 86400) +
+                      ", randomblob(300) FROM c;");
+    next_id += 300;
   };
   // The first run creates the archive file, so that faults can target it.
   add_old_rows();

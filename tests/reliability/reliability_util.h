@@ -87,6 +87,24 @@ inline std::string ContentDigest(const std::string& path) {
   return out.str();
 }
 
+// First column of the first row of `sql` on `path` opened read-only; -1 while that fails
+// (file or table not there yet, locked): for polling in WaitFor.
+inline int64_t SilentQueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t v = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 1000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
 // Entries of `dir` (names only), without the files SQLite and the maintainer manage beside
 // a database (-wal, -shm, -journal, the maintainer lock).
 inline std::set<std::string> DirEntries(const std::string& dir) {

@@ -55,16 +55,25 @@ int Read(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
 }
 
 int Write(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
+  sqlite3_file* r = Real(f);
   FaultPlan plan;
   if (Matches(f, &plan)) {
-    bool write_fault = plan.kind == FaultKind::kDiskFull || plan.kind == FaultKind::kWriteError;
-    if (write_fault && g_bytes.load() + amt > plan.after_bytes) {
+    bool over = g_bytes.load() + amt > plan.after_bytes;
+    if (over && plan.kind == FaultKind::kWriteError) {
       ++g_faults;
-      return plan.kind == FaultKind::kDiskFull ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+      return SQLITE_IOERR_WRITE;
+    }
+    if (over && plan.kind == FaultKind::kDiskFull) {
+      // A full disk refuses new blocks: writes that extend the file fail, rewrites of
+      // bytes the file already has (a rollback putting pages back) still succeed.
+      sqlite3_int64 size = 0;
+      if (r->pMethods->xFileSize(r, &size) != SQLITE_OK || off + amt > size) {
+        ++g_faults;
+        return SQLITE_FULL;
+      }
     }
     g_bytes += amt;
   }
-  sqlite3_file* r = Real(f);
   return r->pMethods->xWrite(r, buf, amt, off);
 }
 
@@ -104,6 +113,19 @@ int CheckReservedLock(sqlite3_file* f, int* out) {
 }
 int FileControl(sqlite3_file* f, int op, void* arg) {
   sqlite3_file* r = Real(f);
+  // SQLite announces growth (e.g. before a checkpoint) with a size hint, which the unix VFS
+  // may turn into ftruncate(): a sparse extension that a full disk would still refuse to
+  // fill. Refuse it here, so the writes that follow extend the file and meet the fault.
+  FaultPlan plan;
+  if (op == SQLITE_FCNTL_SIZE_HINT && Matches(f, &plan) && plan.kind == FaultKind::kDiskFull &&
+      g_bytes.load() >= plan.after_bytes) {
+    sqlite3_int64 size = 0;
+    if (r->pMethods->xFileSize(r, &size) == SQLITE_OK &&
+        *static_cast<sqlite3_int64*>(arg) > size) {
+      ++g_faults;
+      return SQLITE_FULL;
+    }
+  }
   return r->pMethods->xFileControl(r, op, arg);
 }
 int SectorSize(sqlite3_file* f) {

@@ -6,7 +6,9 @@
 // (the library's jobs, the journal, the test's own helpers) goes through it. Unarmed it only
 // forwards. Armed (ScopedFault / Arm), it counts the bytes written (xWrite) and the syncs
 // (xSync) of files whose path contains FaultPlan::path_filter and, once the plan's limit is
-// reached, fails every later write with SQLITE_FULL (disk full) or SQLITE_IOERR_WRITE, or
+// reached, fails every later write that extends a file with SQLITE_FULL (disk full: new
+// blocks are refused, rewrites of existing bytes succeed) or every later write with
+// SQLITE_IOERR_WRITE (a failing device), or
 // the Nth and every later sync with SQLITE_IOERR_FSYNC, until disarmed. Only SQLite's own
 // I/O goes through a VFS: plain file calls (rename, fsync of a directory, sync_file_range)
 // are not affected.
@@ -21,8 +23,8 @@ namespace maintd::test {
 
 enum class FaultKind {
   kNone,
-  kDiskFull,      // xWrite -> SQLITE_FULL
-  kWriteError,    // xWrite -> SQLITE_IOERR_WRITE
+  kDiskFull,      // xWrite extending the file -> SQLITE_FULL (rewrites inside it succeed)
+  kWriteError,    // xWrite -> SQLITE_IOERR_WRITE (every write: a failing device)
   kSyncError,     // xSync -> SQLITE_IOERR_FSYNC
 };
 
