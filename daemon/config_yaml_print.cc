@@ -154,9 +154,17 @@ void PrintRetentionRule(Printer& p, int in, const RetentionRule& r) {
 
 void PrintDatabase(Printer& p, const DatabaseConfig& db) {
   const int in = 4;
-  if (db.glob.empty()) {
+  // A name that defaults to the file stem may hold what an explicit name may not (a space:
+  // "/data/my app.db"); it is then left out, and loading the output derives it again.
+  bool name_allowed = !db.name.empty() && db.name != "." && db.name != "..";
+  for (unsigned char c : db.name) {
+    if (c == '/' || c == ' ' || c == '\t' || c < 0x20) name_allowed = false;
+  }
+  if (db.glob.empty() && name_allowed) {
     p.Item(2, "name", Quote(db.name));
     p.Key(in, "path", Quote(db.path));
+  } else if (db.glob.empty()) {
+    p.Item(2, "path", Quote(db.path));
   } else {
     p.Item(2, "glob", Quote(db.glob));
   }

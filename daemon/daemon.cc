@@ -329,9 +329,15 @@ int Daemon::Run() {
         return last.ok() ? *last : std::nullopt;
       },
       start_jitter);
-  scheduler_->OnJobEvent([](const std::string& db, const std::string& job, bool started) {
+  // STATUS= lines at most once a second: sd_notify sends on the loop thread, and a
+  // thousand databases must not flood (or block on) the notify socket.
+  scheduler_->OnJobEvent([this, last = std::chrono::steady_clock::time_point{}](
+                             const std::string& db, const std::string& job, bool started) mutable {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1)) return;
+    last = now;
     if (started) NotifyStatus("running " + job + " on " + db);
-    else NotifyStatus("idle");
+    else NotifyStatus("idle; " + std::to_string(scheduler_->running_jobs()) + " job(s) running");
   });
   // Keep listening: every signal after the first also arrives here.
   std::function<void()> listen;

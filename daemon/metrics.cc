@@ -13,8 +13,7 @@ namespace maintd {
 namespace {
 
 // Upper bounds of the duration histogram's buckets, in seconds (+Inf is implicit).
-constexpr std::array<double, 11> kBuckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-                                          1,     5,     10,   60,   300};
+constexpr std::array<double, 11> kBuckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
 
 struct JobSeries {
   double runs = 0;
@@ -28,7 +27,15 @@ struct JobSeries {
 
 // Per-database series that come from job reports, in exposition order.
 enum DbSeries : size_t {
-  kSize, kFreePages, kWal, kPagesFreed, kRequeued, kDead, kPurged, kArchived, kLockHold,
+  kSize,
+  kFreePages,
+  kWal,
+  kPagesFreed,
+  kRequeued,
+  kDead,
+  kPurged,
+  kArchived,
+  kLockHold,
   kDbSeriesCount
 };
 
@@ -42,8 +49,7 @@ constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
     {"sqlite_maintd_database_size_bytes", "gauge", "Size of the main database file"},
     {"sqlite_maintd_free_pages", "gauge", "Pages on the freelist (PRAGMA freelist_count)"},
     {"sqlite_maintd_wal_size_bytes", "gauge", "Size of the -wal file"},
-    {"sqlite_maintd_pages_freed_total", "counter",
-     "Pages given back to the file system by vacuum"},
+    {"sqlite_maintd_pages_freed_total", "counter", "Pages given back to the file system by vacuum"},
     {"sqlite_maintd_rows_requeued_total", "counter", "Expired leases put back in the queue"},
     {"sqlite_maintd_rows_dead_total", "counter", "Rows moved to the dead value past max_attempts"},
     {"sqlite_maintd_rows_purged_total", "counter", "Rows deleted by retention"},
@@ -80,10 +86,14 @@ void AppendNumber(std::string& out, double v) {
 void AppendLabelValue(std::string& out, const std::string& value) {
   out += '"';
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   out += '"';
 }
@@ -135,8 +145,10 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   DbMetrics& m = store_->dbs[db.name];
   JobSeries& job = m.jobs[out.job];
   job.runs += 1;
-  if (out.skipped) job.skips += 1;
-  else if (!out.error.ok() || out.status == HealthStatus::kCritical) job.failures += 1;
+  if (out.skipped)
+    job.skips += 1;
+  else if (!out.error.ok() || out.status == HealthStatus::kCritical)
+    job.failures += 1;
   double seconds = static_cast<double>(out.duration_ms) / 1000.0;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) {
@@ -235,13 +247,12 @@ std::string Metrics::Exposition() const {
           std::string le = ",le=\"";
           AppendNumber(le, kBuckets[i]);
           le += '"';
-          AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job,
-                            le.c_str(), static_cast<double>(cumulative));
+          AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job, le.c_str(),
+                            static_cast<double>(cumulative));
         }
-        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job,
-                          ",le=\"+Inf\"", static_cast<double>(series.count));
-        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_sum", db, job, "",
-                          series.sum);
+        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_bucket", db, job, ",le=\"+Inf\"",
+                          static_cast<double>(series.count));
+        AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_sum", db, job, "", series.sum);
         AppendDbJobSample(out, "sqlite_maintd_job_duration_seconds_count", db, job, "",
                           static_cast<double>(series.count));
       }

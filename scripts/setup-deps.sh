@@ -13,7 +13,6 @@ PACKAGES=(
   libsystemd-dev
   libcli11-dev
   nlohmann-json3-dev
-  prometheus-cpp-dev
   python3 procps
 )
 

@@ -221,7 +221,13 @@ Result<SystemTime> ParseSqliteUtc(std::string_view text) {
   if (end == nullptr) {
     return Status::InvalidArgument("'" + s + "' is not a UTC timestamp");
   }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // system_clock counts nanoseconds in 64 bits (up to the year 2262): a larger time (a
+  // hand-edited journal row, say) would overflow in from_time_t.
+  time_t secs = timegm(&tm);
+  if (secs < -9'000'000'000LL || secs > 9'000'000'000LL) {
+    return Status::InvalidArgument("'" + s + "' is out of range");
+  }
+  return std::chrono::system_clock::from_time_t(secs);
 }
 
 std::string FormatCompactUtc(SystemTime t) {

@@ -2,12 +2,12 @@
 // families of CONTRACT.md section 8, counts what it is told, and forgets dropped databases.
 #include "daemon/metrics.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace maintd {
 namespace {
@@ -56,7 +56,8 @@ std::map<std::string, double> Parse(const std::string& text) {
                    (type == "histogram" && (name == family + "_bucket" || name == family + "_sum" ||
                                             name == family + "_count"));
     EXPECT_TRUE(belongs) << name << " outside its family (" << family << ")";
-    EXPECT_TRUE(samples.emplace(name + m[2].str(), std::stod(m[3])).second) << "duplicate: " << line;
+    EXPECT_TRUE(samples.emplace(name + m[2].str(), std::stod(m[3])).second)
+        << "duplicate: " << line;
   }
   return samples;
 }
@@ -75,8 +76,9 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   failed.error = Status::Failed("disk I/O error");
   failed.report.checks[0].status = HealthStatus::kCritical;  // as the runner records it
   metrics.Record(db, failed);
-  metrics.Record(db, Outcome("vacuum", 700, {{"pages_freed", 120}, {"freelist_count", 3},
-                                             {"max_lock_hold_ms", 42.0}}));
+  metrics.Record(
+      db, Outcome("vacuum", 700,
+                  {{"pages_freed", 120}, {"freelist_count", 3}, {"max_lock_hold_ms", 42.0}}));
   metrics.Record(db, Outcome("vacuum", 10, {{"pages_freed", 5}}));
   metrics.SetDatabasesMaintained(1);
   metrics.SetReady(true);
@@ -88,12 +90,20 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   EXPECT_EQ(s["sqlite_maintd_job_failures_total" + cp], 1);
   EXPECT_EQ(s["sqlite_maintd_job_failures_total{db=\"app\",job=\"vacuum\"}"], 0);
   // Cumulative buckets: 2 ms and 30 ms are <= 0.05 s, 5 s is only in le="5" and above.
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.001\"}"], 0);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.005\"}"], 1);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.05\"}"], 2);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"1\"}"], 2);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"5\"}"], 3);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"+Inf\"}"], 3);
+  EXPECT_EQ(
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.001\"}"],
+      0);
+  EXPECT_EQ(
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.005\"}"],
+      1);
+  EXPECT_EQ(
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.05\"}"], 2);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"1\"}"],
+            2);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"5\"}"],
+            3);
+  EXPECT_EQ(
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"+Inf\"}"], 3);
   EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_count" + cp], 3);
   EXPECT_NEAR(s["sqlite_maintd_job_duration_seconds_sum" + cp], 5.032, 1e-9);
   // Only the successful run sets the last-success time.

@@ -1,14 +1,13 @@
 // systemd/sqlite-maintd.service: `systemd-analyze verify` accepts it, and it says what
 // CONTRACT.md section 9 asks for. verify checks that ExecStart's binary exists and is
 // executable, so the test verifies a copy whose ExecStart points at the built binary.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "lib/core/units.h"
 #include "tests/support/test_util.h"
@@ -49,7 +48,8 @@ std::string UnitForBuild() {
   std::string unit = ReadFile(std::string(MAINTD_SOURCE_DIR) + "/systemd/sqlite-maintd.service");
   size_t at = unit.find(kInstalledBinary);
   EXPECT_NE(at, std::string::npos) << "ExecStart must run " << kInstalledBinary;
-  if (at != std::string::npos) unit.replace(at, std::string(kInstalledBinary).size(), MaintdBinary());
+  if (at != std::string::npos)
+    unit.replace(at, std::string(kInstalledBinary).size(), MaintdBinary());
   return unit;
 }
 

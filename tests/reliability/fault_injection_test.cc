@@ -49,28 +49,6 @@ std::string Describe(const Fault& f) {
          " bytes / sync #" + std::to_string(f.nth_sync);
 }
 
-// First column of `sql` run on `db` with `archive` attached as `a`; -1 on error.
-int64_t QueryAttached(const std::string& db, const std::string& archive, const std::string& sql) {
-  sqlite3* conn = nullptr;
-  int64_t v = -1;
-  // Read-write, like any opener: a hot journal left by a failed rollback is rolled back.
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(conn, 5000);
-    std::string attach = "ATTACH '" + archive + "' AS a";
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_exec(conn, attach.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK &&
-        sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      v = sqlite3_column_int64(st, 0);
-    } else {
-      ADD_FAILURE() << sqlite3_errmsg(conn) << "\n" << sql;
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(conn);
-  return v;
-}
-
 class FaultInjectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ASSERT_TRUE(FaultyVfs::Install()); }

@@ -26,11 +26,6 @@ int CountOf(const std::string& text, const std::string& what) {
   return n;
 }
 
-bool Alive(pid_t pid) {
-  int st = 0;
-  return ::waitpid(pid, &st, WNOHANG) == 0;
-}
-
 class HostileEnvTest : public ::testing::Test {
  protected:
   void SetUp() override {
