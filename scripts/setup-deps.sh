@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that sqlite-maintd needs to build, test and bench.
 # Idempotent: prints nothing and installs nothing when everything is already present.
+# MAINTD_FUZZ_DEPS=1 adds clang and libFuzzer (libclang-rt-14-dev) for fuzz/run.sh.
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +16,10 @@ PACKAGES=(
   nlohmann-json3-dev
   python3 procps
 )
+# The bounded fuzz run of CI (fuzz/run.sh, .ci/run) needs clang with libFuzzer; only then.
+if [ "${MAINTD_FUZZ_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -126,9 +126,12 @@ struct Worker {
     bool mine = status == "leased" && owner == token;
     if (!mine || row_expires * 1000 <= now_us) {
       Exec("ROLLBACK");
-      if (mine) Log("late " + tail);
-      else if (*expires * 1000 <= now_us) Log("lost " + tail);
-      else Log("violation " + tail + " " + status + " " + owner);
+      if (mine)
+        Log("late " + tail);
+      else if (*expires * 1000 <= now_us)
+        Log("lost " + tail);
+      else
+        Log("violation " + tail + " " + status + " " + owner);
       return false;
     }
     long long new_expires = now_us / 1000 + lease_ms;
@@ -164,8 +167,10 @@ void SleepMs(long long ms) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DB --id N --log FILE [--lease-ms N] [--work-ms N] "
-                 "[--crash-pct N] [--renew-pct N] [--seed N]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s DB --id N --log FILE [--lease-ms N] [--work-ms N] "
+                 "[--crash-pct N] [--renew-pct N] [--seed N]\n",
+                 argv[0]);
     return 2;
   }
   Worker w;
@@ -174,13 +179,20 @@ int main(int argc, char** argv) {
   unsigned seed = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--id") w.id = argv[i + 1];
-    else if (k == "--log") log_path = argv[i + 1];
-    else if (k == "--lease-ms") w.lease_ms = std::atoi(argv[i + 1]);
-    else if (k == "--work-ms") work_ms = std::atoi(argv[i + 1]);
-    else if (k == "--crash-pct") crash_pct = std::atoi(argv[i + 1]);
-    else if (k == "--renew-pct") renew_pct = std::atoi(argv[i + 1]);
-    else if (k == "--seed") seed = static_cast<unsigned>(std::atol(argv[i + 1]));
+    if (k == "--id")
+      w.id = argv[i + 1];
+    else if (k == "--log")
+      log_path = argv[i + 1];
+    else if (k == "--lease-ms")
+      w.lease_ms = std::atoi(argv[i + 1]);
+    else if (k == "--work-ms")
+      work_ms = std::atoi(argv[i + 1]);
+    else if (k == "--crash-pct")
+      crash_pct = std::atoi(argv[i + 1]);
+    else if (k == "--renew-pct")
+      renew_pct = std::atoi(argv[i + 1]);
+    else if (k == "--seed")
+      seed = static_cast<unsigned>(std::atol(argv[i + 1]));
   }
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
@@ -217,8 +229,10 @@ int main(int argc, char** argv) {
         if (held) SleepMs(static_cast<long long>(rng() % (work_ms + 1)));
       }
       if (held && !error) {
-        if (g_stop) abandon = true;
-        else w.Guarded(task, token, true, &expires, &error);
+        if (g_stop)
+          abandon = true;
+        else
+          w.Guarded(task, token, true, &expires, &error);
       }
     }
     if (error) {
@@ -226,8 +240,8 @@ int main(int argc, char** argv) {
       break;
     }
     if (abandon) {
-      w.Log("abandon " + std::to_string(task) + " " + token + " " + std::to_string(NowUs()) +
-            " " + std::to_string(expires));
+      w.Log("abandon " + std::to_string(task) + " " + token + " " + std::to_string(NowUs()) + " " +
+            std::to_string(expires));
     }
   }
   std::fclose(w.log);

@@ -105,12 +105,22 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
     if (!m.ok()) return m.status();
     mode = *m;
     result.pre_restore_path = PreRestorePath(db, options.clock->Now());
-    auto copied = CopyFileDurable(db, result.pre_restore_path, mode);
+    // Copied under a temp name and renamed last: a restore killed mid-copy never leaves a
+    // partial file under the pre-restore name (the crash tests found one).
+    std::string copy_tmp = db + ".pre-restore-tmp";
+    MAINTD_RETURN_IF_ERROR(RemoveIfExists(copy_tmp));  // a crashed restore's (we hold the lock)
+    auto copied = CopyFileDurable(db, copy_tmp, mode);
     if (!copied.ok()) return copied.status();
     for (const char* suffix : {"-wal", "-journal"}) {
       if (FileSize(db + suffix) <= 0) continue;
       auto side = CopyFileDurable(db + suffix, result.pre_restore_path + suffix, mode);
       if (!side.ok()) return side.status();
+    }
+    if (::rename(copy_tmp.c_str(), result.pre_restore_path.c_str()) != 0) {
+      Status s = Status::IoError("rename " + copy_tmp + " to " + result.pre_restore_path +
+                                 ": " + std::strerror(errno));
+      (void)RemoveIfExists(copy_tmp);
+      return s;
     }
     MAINTD_RETURN_IF_ERROR(FsyncDir(DirName(db)));
   }

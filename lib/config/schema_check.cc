@@ -20,7 +20,8 @@ std::string KeyPath(const std::string& db, const char* list, size_t index, const
 Status CheckTable(Connection& conn, const std::string& key, const std::string& table,
                   TableInfo* info) {
   auto read = ReadTableInfo(conn, "main", table);
-  if (!read.ok()) return Status::Config(key + ": cannot read the schema: " + read.status().message());
+  if (!read.ok())
+    return Status::Config(key + ": cannot read the schema: " + read.status().message());
   if (!read->has_value()) {
     return Status::Config(key + ": no table '" + table + "' in " + conn.path());
   }
@@ -62,8 +63,8 @@ Status CheckArchiveTable(const std::string& key, const RetentionRule& rule,
   }
   auto info = ReadTableInfo(*conn, "main", source.name);
   if (!info.ok()) {
-    return Status::Config(key + ": " + rule.archive_to + " is not a readable SQLite database: " +
-                          info.status().message());
+    return Status::Config(key + ": " + rule.archive_to +
+                          " is not a readable SQLite database: " + info.status().message());
   }
   if (!info->has_value()) return Status::Ok();  // created on the first run
   for (const auto& c : source.columns) {
@@ -149,8 +150,8 @@ Status CheckRetentionRule(Connection& conn, const std::string& db_name, size_t i
         "SELECT 1 FROM " + QuoteIdentifier(info.name) + " WHERE (\n" + rule.keep_where + "\n)";
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(conn.raw(), sql.c_str(), static_cast<int>(sql.size()), &stmt,
-                                &tail);
+    int rc =
+        sqlite3_prepare_v2(conn.raw(), sql.c_str(), static_cast<int>(sql.size()), &stmt, &tail);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_OK) {
       return Status::Config(key("keep_where") + ": does not compile as an expression over '" +

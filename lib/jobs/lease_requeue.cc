@@ -15,7 +15,8 @@ std::string RequeueSql(const LeaseRequeueRule& r, const TableInfo& info) {
   auto col = [&](const std::string& name) { return QuoteIdentifier(info.FindColumn(name)->name); };
   std::string table = "main." + QuoteIdentifier(info.name);
   std::string status = col(r.status_column);
-  std::string guard = status + " = ?1 AND " + TimeBeforeSql(col(r.expires_column), r.time_format, 2);
+  std::string guard =
+      status + " = ?1 AND " + TimeBeforeSql(col(r.expires_column), r.time_format, 2);
   bool dead_letter = r.max_attempts > 0 && !r.attempts_column.empty();
   std::string attempts = r.attempts_column.empty() ? "" : col(r.attempts_column);
   std::string is_dead = dead_letter ? "coalesce(" + attempts + ", 0) >= ?6" : "0";
@@ -26,8 +27,8 @@ std::string RequeueSql(const LeaseRequeueRule& r, const TableInfo& info) {
     set += ", " + owner + " = CASE WHEN " + is_dead + " THEN " + owner + " ELSE NULL END";
   }
   if (!attempts.empty()) {
-    set += ", " + attempts + " = CASE WHEN " + is_dead + " THEN " + attempts +
-           " ELSE coalesce(" + attempts + ", 0) + 1 END";
+    set += ", " + attempts + " = CASE WHEN " + is_dead + " THEN " + attempts + " ELSE coalesce(" +
+           attempts + ", 0) + 1 END";
   }
   return "UPDATE " + table + " SET " + set + " WHERE " + info.rowid_name + " IN (SELECT " +
          info.rowid_name + " FROM " + table + " WHERE " + guard + " LIMIT ?3) AND " + guard +
@@ -97,8 +98,11 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
 
   int64_t duration_ms = ElapsedMs(start);
   JobReport report;
-  nlohmann::json d = {{"table", rule_.table}, {"requeued", requeued},         {"dead", dead},
-                      {"batches", batches},   {"duration_ms", duration_ms}};
+  nlohmann::json d = {{"table", rule_.table},
+                      {"requeued", requeued},
+                      {"dead", dead},
+                      {"batches", batches},
+                      {"duration_ms", duration_ms}};
   if (stopped) d["stopped"] = true;
   if (busy) {
     d["busy"] = true;

@@ -24,9 +24,9 @@ struct Progress {
   int64_t archived = 0;
   int64_t deleted = 0;
   int64_t batches = 0;
-  int64_t skipped = 0;            // selected for deletion but not deleted
-  int64_t archive_conflicts = 0;  // archive rowid taken by a different row
-  int64_t max_lock_hold_ms = 0;   // longest write transaction on the source
+  int64_t skipped = 0;                 // selected for deletion but not deleted
+  int64_t archive_conflicts = 0;       // archive rowid taken by a different row
+  int64_t max_lock_hold_ms = 0;        // longest write transaction on the source
   int64_t smallest_batch = INT64_MAX;  // after shrinking for kLockHoldBudget
   bool stopped = false;
   bool busy = false;
@@ -53,6 +53,31 @@ class RetentionJob final : public Job {
 
   size_t index_;
   RetentionRule rule_;
+};
+
+// In WAL mode the delete batches commit with synchronous=NORMAL, so no fsync happens while
+// they hold the write lock. A batch lost to a power cut only leaves rows the next run
+// deletes; the archive's commits stay FULL, and the PASSIVE checkpoint after each batch
+// syncs the WAL anyway. Restores the connection's setting when done.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(Connection& conn) : conn_(conn) {
+    auto mode = conn.QueryText("PRAGMA main.journal_mode");
+    auto sync = conn.QueryInt("PRAGMA main.synchronous");
+    if (mode.ok() && *mode == "wal" && sync.ok() && *sync > 1) {
+      previous_ = *sync;
+      (void)conn.Exec("PRAGMA main.synchronous=NORMAL");
+    }
+  }
+  ~RelaxedSync() {
+    if (previous_ >= 0) (void)conn_.Exec("PRAGMA main.synchronous=" + std::to_string(previous_));
+  }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  Connection& conn_;
+  int64_t previous_ = -1;
 };
 
 Status ArchiveStep(Archive& archive, const std::vector<int64_t>& ids, Progress& p) {
@@ -101,13 +126,14 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
                     " AND " + NotKeptSql(rule_.keep_where);
   if (archived) sql += " AND " + IdenticalCopyExistsSql(info, source, kArchiveSchema);
   // Litestream owns the checkpoints of the databases it replicates (CONTRACT.md section 4).
-  auto litestream = ctx.conn.QueryInt(
-      "SELECT count(*) FROM main.sqlite_master WHERE name = '_litestream_seq'");
+  auto litestream =
+      ctx.conn.QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = '_litestream_seq'");
   if (!litestream.ok()) return litestream.status();
   bool checkpoint = *litestream == 0;
   auto scanner = RowScanner::Create(ctx.conn, info, rule_.time_column, rule_.time_format,
                                     rule_.keep_where, cut, "");
   if (!scanner.ok()) return scanner.status();
+  RelaxedSync relaxed(ctx.conn);
   bool first = true;
   int64_t limit = rule_.batch;
   while (true) {
@@ -203,9 +229,8 @@ Result<JobReport> RetentionJob::DryRun(JobContext& ctx, const TableInfo& info, S
 
 JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t duration_ms) const {
   JobReport report;
-  nlohmann::json d = {{"table", rule_.table},       {"archived", p.archived},
-                      {"deleted", p.deleted},       {"batches", p.batches},
-                      {"duration_ms", duration_ms}, {"dry_run", dry_run}};
+  nlohmann::json d = {{"table", rule_.table}, {"archived", p.archived},     {"deleted", p.deleted},
+                      {"batches", p.batches}, {"duration_ms", duration_ms}, {"dry_run", dry_run}};
   if (!dry_run) {
     d["skipped"] = p.skipped;
     d["max_lock_hold_ms"] = p.max_lock_hold_ms;
@@ -216,8 +241,9 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
   HealthStatus status = HealthStatus::kHealthy;
   if (p.archive_conflicts > 0 || (!rule_.archive_to.empty() && p.skipped > 0)) {
     status = HealthStatus::kWarning;
-    d["note"] = "rows without an identical archive copy were kept (archive rowid taken by "
-                "another row, or the row changed after it was archived)";
+    d["note"] =
+        "rows without an identical archive copy were kept (archive rowid taken by "
+        "another row, or the row changed after it was archived)";
   }
   if (p.busy) {
     status = HealthStatus::kWarning;
@@ -231,16 +257,14 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
   report.metrics.push_back({"retention.archived", double(p.archived), "rows", ctx});
   report.metrics.push_back({"retention.deleted", double(p.deleted), "rows", ctx});
   if (!dry_run) {
-    report.metrics.push_back(
-        {"retention.max_lock_hold_ms", double(p.max_lock_hold_ms), "ms", ctx});
+    report.metrics.push_back({"retention.max_lock_hold_ms", double(p.max_lock_hold_ms), "ms", ctx});
   }
   std::string verb = dry_run ? "would archive " : "archived ";
   report.summary = "retention " + rule_.table + (dry_run ? " (dry run): " : ": ") + verb +
                    std::to_string(p.archived) + ", " + (dry_run ? "would delete " : "deleted ") +
                    std::to_string(p.deleted) + " rows" +
                    (dry_run ? "" : " in " + std::to_string(p.batches) + " batches") + " (" +
-                   std::to_string(duration_ms) + " ms)" +
-                   (p.stopped ? ", stopped early" : "");
+                   std::to_string(duration_ms) + " ms)" + (p.stopped ? ", stopped early" : "");
   return report;
 }
 

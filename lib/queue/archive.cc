@@ -1,9 +1,9 @@
 #include "lib/queue/archive.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cctype>
-#include <cstdlib>
 
 #include "lib/sqlite/statement.h"
 #include "lib/sqlite/transaction.h"
@@ -40,10 +40,12 @@ Result<ReadOnlyAttachment> ReadOnlyAttachment::Attach(Connection& conn, const st
   if (sqlite3_db_readonly(conn.raw(), schema_name.c_str()) != 1) {
     return Status::Failed("attaching " + path + " read-only failed (URI filenames disabled?)");
   }
+  // Same file? Compared by device and inode, so symlinks and relative spellings agree.
   const char* file = sqlite3_db_filename(conn.raw(), schema_name.c_str());
-  char* want = ::realpath(path.c_str(), nullptr);
-  bool same = file != nullptr && want != nullptr && std::string(file) == want;
-  std::free(want);
+  struct stat a {
+  }, b{};
+  bool same = file != nullptr && ::stat(file, &a) == 0 && ::stat(path.c_str(), &b) == 0 &&
+              a.st_dev == b.st_dev && a.st_ino == b.st_ino;
   if (!same) return Status::Failed("attached " + path + " but SQLite opened another file");
   return attachment;
 }
@@ -132,7 +134,7 @@ Result<CopyResult> Archive::CopyBatch(const std::vector<int64_t>& rowids) {
   if (!tx.ok()) return tx.status();
   {
     auto st = conn_->Prepare("INSERT OR IGNORE INTO main." + table + " (" + cols + ") SELECT " +
-                            cols + " FROM " + src + " WHERE " + in_batch);
+                             cols + " FROM " + src + " WHERE " + in_batch);
     if (!st.ok()) return st.status();
     st->Bind(1, json);
     auto done = st->Step();
@@ -141,8 +143,8 @@ Result<CopyResult> Archive::CopyBatch(const std::vector<int64_t>& rowids) {
   }
   {
     auto st = conn_->Prepare("SELECT count(*), coalesce(sum(" +
-                            IdenticalCopyExistsSql(source_, src, "main") + "), 0) FROM " + src +
-                            " WHERE " + in_batch);
+                             IdenticalCopyExistsSql(source_, src, "main") + "), 0) FROM " + src +
+                             " WHERE " + in_batch);
     if (!st.ok()) return st.status();
     st->Bind(1, json);
     auto row = st->Step();

@@ -64,8 +64,10 @@ Result<std::vector<int64_t>> RowScanner::Next(int64_t limit) {
   st->Bind(2, limit);
   if (started_) {
     if (!index_.empty()) {
-      if (last_time_is_int_) st->Bind(3, last_time_int_);
-      else st->Bind(3, last_time_real_);
+      if (last_time_is_int_)
+        st->Bind(3, last_time_int_);
+      else
+        st->Bind(3, last_time_real_);
     }
     st->Bind(4, last_rowid_);
   }

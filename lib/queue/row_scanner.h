@@ -50,9 +50,9 @@ class RowScanner {
   Connection* conn_ = nullptr;
   TimeFormat format_ = TimeFormat::kUnix;
   SystemTime cutoff_;
-  std::string index_;       // "" = rowid walk
-  std::string first_sql_;   // without cursor
-  std::string next_sql_;    // with cursor
+  std::string index_;      // "" = rowid walk
+  std::string first_sql_;  // without cursor
+  std::string next_sql_;   // with cursor
   bool started_ = false;
   bool done_ = false;
   int64_t last_rowid_ = 0;

@@ -81,8 +81,8 @@ Result<std::optional<TableInfo>> ReadTableInfo(Connection& conn, const std::stri
   if (!info.rowid_name.empty()) {
     // SQLite itself says which column (if any) the rowid resolves to: the declared
     // INTEGER PRIMARY KEY, with all its quirks ("INTEGER PRIMARY KEY DESC" is no alias).
-    auto st = conn.Prepare("SELECT " + info.rowid_name + " FROM " + QuoteIdentifier(schema) +
-                           "." + QuoteIdentifier(info.name));
+    auto st = conn.Prepare("SELECT " + info.rowid_name + " FROM " + QuoteIdentifier(schema) + "." +
+                           QuoteIdentifier(info.name));
     if (!st.ok()) return st.status();
     const char* origin = sqlite3_column_origin_name(st->raw(), 0);
     if (origin != nullptr && info.FindColumn(origin) != nullptr) {

@@ -10,14 +10,13 @@
 //    equals its claims (worker logs) plus its requeues (audit), exactly;
 //  - dead-lettering exactly at max_attempts: every expired lease with attempts < 3 was
 //    requeued (+1), every one with attempts >= 3 went to dead (attempts unchanged).
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -95,7 +94,8 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
           " old.attempts, new.attempts, new.owner,"
           " CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)); END;"
           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < " +
-              std::to_string(kTasks) + ") INSERT INTO tasks(id, status) SELECT i, 'queued' FROM n;");
+              std::to_string(kTasks) +
+              ") INSERT INTO tasks(id, status) SELECT i, 'queued' FROM n;");
 
   ResolvedDatabase db = test::QueueDb(path);
   LeaseRequeueRule rule;
@@ -114,9 +114,9 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   for (int i = 0; i < kWorkers; ++i) {
     workers.push_back(std::make_unique<test::ChildProcess>(
         std::vector<std::string>{worker_bin, path, "--id", std::to_string(i), "--log",
-                                 dir.File("worker-" + std::to_string(i) + ".log"),
-                                 "--lease-ms", "250", "--work-ms", "40", "--crash-pct", "35",
-                                 "--renew-pct", "35", "--seed", std::to_string(i + 1)},
+                                 dir.File("worker-" + std::to_string(i) + ".log"), "--lease-ms",
+                                 "250", "--work-ms", "40", "--crash-pct", "35", "--renew-pct", "35",
+                                 "--seed", std::to_string(i + 1)},
         std::map<std::string, std::string>{}, dir.path()));
   }
 
@@ -262,8 +262,8 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   EXPECT_GT(abandons, 10);
   RecordProperty("claims", static_cast<int>(claim_of.size()));
   std::cout << "claims " << claim_of.size() << ", renews " << renews << ", completions "
-            << completed.size() << ", requeued " << queued << ", dead " << dead
-            << ", job runs " << job_runs << "\n";
+            << completed.size() << ", requeued " << queued << ", dead " << dead << ", job runs "
+            << job_runs << "\n";
 }
 
 }  // namespace

@@ -38,9 +38,10 @@ class LeaseRequeueTest : public ::testing::Test {
     return test::RunJob(*job, db, clock_);
   }
   std::string Row(int id) {
-    return QueryText(path_, "SELECT status || '|' || coalesce(leased_by, 'NULL') || '|' || "
-                            "coalesce(attempts, 'NULL') FROM tasks WHERE id = " +
-                                std::to_string(id));
+    return QueryText(path_,
+                     "SELECT status || '|' || coalesce(leased_by, 'NULL') || '|' || "
+                     "coalesce(attempts, 'NULL') FROM tasks WHERE id = " +
+                         std::to_string(id));
   }
 
   TempDir dir_;
@@ -50,15 +51,15 @@ class LeaseRequeueTest : public ::testing::Test {
 };
 
 TEST_F(LeaseRequeueTest, RequeuesOnlyExpiredLeases) {
-  int64_t now = 1767225600;
-  ExecSql(path_, "INSERT INTO tasks VALUES"
-                 "(1, 'leased', " + std::to_string(now - 10) + ", 'w1', 0),"   // expired
-                 "(2, 'leased', " + std::to_string(now + 10) + ", 'w2', 0),"   // valid
-                 "(3, 'leased', " + std::to_string(now) + ", 'w3', 0),"        // ends now: valid
-                 "(4, 'queued', " + std::to_string(now - 10) + ", NULL, 1),"   // not leased
-                 "(5, 'done', " + std::to_string(now - 10) + ", 'w5', 1),"
-                 "(6, 'leased', NULL, 'w6', 0),"                               // no expiry
-                 "(7, 'leased', " + std::to_string(now - 1) + ".5, 'w7', NULL)");  // real, NULL
+  // now = 1767225600
+  ExecSql(path_, R"sql(INSERT INTO tasks VALUES
+      (1, 'leased', 1767225600 - 10, 'w1', 0),      -- expired
+      (2, 'leased', 1767225600 + 10, 'w2', 0),      -- valid
+      (3, 'leased', 1767225600, 'w3', 0),           -- ends now: still valid
+      (4, 'queued', 1767225600 - 10, NULL, 1),      -- not leased
+      (5, 'done', 1767225600 - 10, 'w5', 1),
+      (6, 'leased', NULL, 'w6', 0),                 -- no expiry: never requeued
+      (7, 'leased', 1767225599.5, 'w7', NULL))sql");  // real seconds; attempts NULL
   auto r = Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Row(1), "queued|NULL|1");
@@ -105,15 +106,15 @@ TEST_F(LeaseRequeueTest, DeadLettersExactlyAtMaxAttempts) {
 
 TEST_F(LeaseRequeueTest, BatchesUntilAShortOne) {
   rule_.batch = 5;
-  ExecSql(path_, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 23) "
-                 "INSERT INTO tasks SELECT i, 'leased', 1000, 'w', 0 FROM n");
+  ExecSql(path_,
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 23) "
+          "INSERT INTO tasks SELECT i, 'leased', 1000, 'w', 0 FROM n");
   auto r = Run();
   ASSERT_TRUE(r.ok());
   auto d = test::Details(*r);
   EXPECT_EQ(d["requeued"], 23);
   EXPECT_EQ(d["batches"], 5);  // 5+5+5+5+3
-  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM tasks WHERE status='queued' AND attempts=1"),
-            23);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM tasks WHERE status='queued' AND attempts=1"), 23);
 }
 
 TEST_F(LeaseRequeueTest, UnixMillis) {
@@ -129,14 +130,15 @@ TEST_F(LeaseRequeueTest, UnixMillis) {
 TEST_F(LeaseRequeueTest, Iso8601InEverySpellingSqliteReads) {
   rule_.time_format = TimeFormat::kIso8601;
   // now = 2026-01-01T00:00:00Z
-  ExecSql(path_, "INSERT INTO tasks VALUES"
-                 "(1, 'leased', '2025-12-31 23:59:59', 'a', 0),"        // past, no zone = UTC
-                 "(2, 'leased', '2025-12-31T23:59:59.999Z', 'b', 0),"   // past by 1 ms
-                 "(3, 'leased', '2026-01-01T00:00:00.001Z', 'c', 0),"   // future by 1 ms
-                 "(4, 'leased', '2026-01-01T00:30:00+01:00', 'd', 0),"  // 23:30Z: past
-                 "(5, 'leased', '2025-12-31T23:30:00-01:00', 'e', 0),"  // 00:30Z: future
-                 "(6, 'leased', 'not a time', 'f', 0),"                 // never expires
-                 "(7, 'leased', '2026-01-02', 'g', 0)");                // future
+  ExecSql(path_,
+          "INSERT INTO tasks VALUES"
+          "(1, 'leased', '2025-12-31 23:59:59', 'a', 0),"        // past, no zone = UTC
+          "(2, 'leased', '2025-12-31T23:59:59.999Z', 'b', 0),"   // past by 1 ms
+          "(3, 'leased', '2026-01-01T00:00:00.001Z', 'c', 0),"   // future by 1 ms
+          "(4, 'leased', '2026-01-01T00:30:00+01:00', 'd', 0),"  // 23:30Z: past
+          "(5, 'leased', '2025-12-31T23:30:00-01:00', 'e', 0),"  // 00:30Z: future
+          "(6, 'leased', 'not a time', 'f', 0),"                 // never expires
+          "(7, 'leased', '2026-01-02', 'g', 0)");                // future
   auto r = Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Row(1), "queued|NULL|1");
@@ -149,10 +151,11 @@ TEST_F(LeaseRequeueTest, Iso8601InEverySpellingSqliteReads) {
 }
 
 TEST_F(LeaseRequeueTest, IdentifiersAreQuotedAndValuesBound) {
-  ExecSql(path_, "CREATE TABLE \"job queue\"(\"state\"\"x\" TEXT, \"ends-at\" INTEGER,"
-                 " \"select\" TEXT, \"try count\" INTEGER);"
-                 "INSERT INTO \"job queue\" VALUES('it''s leased', 5, 'w', 0);"
-                 "INSERT INTO \"job queue\" VALUES('queued', 5, 'w', 0);");
+  ExecSql(path_,
+          "CREATE TABLE \"job queue\"(\"state\"\"x\" TEXT, \"ends-at\" INTEGER,"
+          " \"select\" TEXT, \"try count\" INTEGER);"
+          "INSERT INTO \"job queue\" VALUES('it''s leased', 5, 'w', 0);"
+          "INSERT INTO \"job queue\" VALUES('queued', 5, 'w', 0);");
   rule_.table = "job queue";
   rule_.status_column = "state\"x";
   rule_.expires_column = "ends-at";
@@ -163,9 +166,10 @@ TEST_F(LeaseRequeueTest, IdentifiersAreQuotedAndValuesBound) {
   auto r = Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(test::Details(*r)["requeued"], 1);
-  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM \"job queue\" WHERE \"state\"\"x\" = "
-                            "'queued''); DROP TABLE tasks; --' AND \"select\" IS NULL AND "
-                            "\"try count\" = 1"),
+  EXPECT_EQ(QueryInt(path_,
+                     "SELECT count(*) FROM \"job queue\" WHERE \"state\"\"x\" = "
+                     "'queued''); DROP TABLE tasks; --' AND \"select\" IS NULL AND "
+                     "\"try count\" = 1"),
             1);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM tasks"), 0);  // still there
 }

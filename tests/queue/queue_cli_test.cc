@@ -28,25 +28,33 @@ class QueueCliTest : public ::testing::Test {
             " CASE WHEN i % 10 = 0 THEN 'in_progress' ELSE 'done' END FROM n;");
   }
   std::string WriteConfig(const std::string& keep_where) {
+    std::string text = R"yaml(http: { listen: "" }
+databases:
+  - name: app
+    path: @DB@
+    lease_requeue:
+      - table: tasks
+        owner_column: leased_by
+        attempts_column: attempts
+        max_attempts: 5
+    retention:
+      - table: events
+        archive_after: 30d
+        archive_to: @ARCHIVE@
+        delete_after: 90d
+        keep_where: "@KEEP@"
+        batch: 50
+        pause_between_batches: 1ms
+)yaml";
+    Replace(text, "@DB@", db_);
+    Replace(text, "@ARCHIVE@", dir_.File("archive.db"));
+    Replace(text, "@KEEP@", keep_where);
     std::string path = dir_.File("config.yaml");
-    test::WriteFile(path, "http: { listen: \"\" }\n"
-                          "databases:\n"
-                          "  - name: app\n"
-                          "    path: " + db_ + "\n"
-                          "    lease_requeue:\n"
-                          "      - table: tasks\n"
-                          "        owner_column: leased_by\n"
-                          "        attempts_column: attempts\n"
-                          "        max_attempts: 5\n"
-                          "    retention:\n"
-                          "      - table: events\n"
-                          "        archive_after: 30d\n"
-                          "        archive_to: " + dir_.File("archive.db") + "\n"
-                          "        delete_after: 90d\n"
-                          "        keep_where: \"" + keep_where + "\"\n"
-                          "        batch: 50\n"
-                          "        pause_between_batches: 1ms\n");
+    test::WriteFile(path, text);
     return path;
+  }
+  static void Replace(std::string& text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
   }
   test::TempDir dir_;
   std::string db_;
@@ -59,23 +67,25 @@ TEST_F(QueueCliTest, OnceRunsEachRuleAndJournalsItsCounts) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'dead'"), 1);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'leased'"), 1);
-  EXPECT_EQ(QueryInt(db_, "SELECT json_extract(details, '$.requeued') * 10 + "
-                          "json_extract(details, '$.dead') FROM sqlite_health_checks "
-                          "WHERE check_type = 'lease_requeue'"),
+  EXPECT_EQ(QueryInt(db_,
+                     "SELECT json_extract(details, '$.requeued') * 10 + "
+                     "json_extract(details, '$.dead') FROM sqlite_health_checks "
+                     "WHERE check_type = 'lease_requeue'"),
             11);
 
   r = RunMaintd({"--config", config, "once", "--job", "retention", "app"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM events"), 100 + 20);
   EXPECT_EQ(QueryInt(dir_.File("archive.db"), "SELECT count(*) FROM events"), 180);
-  EXPECT_EQ(QueryInt(db_, "SELECT json_extract(details, '$.deleted') FROM sqlite_health_checks "
-                          "WHERE check_type = 'retention'"),
+  EXPECT_EQ(QueryInt(db_,
+                     "SELECT json_extract(details, '$.deleted') FROM sqlite_health_checks "
+                     "WHERE check_type = 'retention'"),
             180);
 }
 
 TEST_F(QueueCliTest, KeepWhereThatIsNotOneExpressionIsExit78) {
-  for (const char* bad : {"status = 'x'; DELETE FROM events", "status = = 1",
-                          "1) OR (1", "no_such_column = 1"}) {
+  for (const char* bad :
+       {"status = 'x'; DELETE FROM events", "status = = 1", "1) OR (1", "no_such_column = 1"}) {
     std::string config = WriteConfig(bad);
     auto r = RunMaintd({"--config", config, "validate-config"});
     EXPECT_EQ(r.exit_code, 78) << bad << "\n" << r.out << r.err;

@@ -1,12 +1,11 @@
 // kill -9 of a process running retention with an archive, once while it archives and once
 // while it deletes: every row stays in the source or in the archive, byte for byte, the
 // archive never holds a row twice, and the next run finishes the work with exact totals.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "tests/queue/retention_test_util.h"
 
@@ -97,8 +96,9 @@ TEST_F(RetentionCrashTest, KillDuringArchiveAndDuringDeleteLosesAndDuplicatesNot
   EXPECT_EQ(d["deleted"], remaining - (total - 18000));
   EXPECT_EQ(d["archive_conflicts"], 0);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events"), total - 18000);
-  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events WHERE age_days = 100 AND "
-                            "status IS NOT 'pinned'"),
+  EXPECT_EQ(QueryInt(path_,
+                     "SELECT count(*) FROM events WHERE age_days = 100 AND "
+                     "status IS NOT 'pinned'"),
             0);
   ExpectNothingLostNothingDuplicated(21000);
 }

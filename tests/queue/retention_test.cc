@@ -13,8 +13,8 @@ namespace maintd {
 namespace {
 
 using test::ExecSql;
-using test::QueryInt;
 using test::NULL_STATUS;
+using test::QueryInt;
 using test::TempDir;
 
 struct Variant {
@@ -42,8 +42,11 @@ TEST_P(RetentionFormatTest, DeletesOldRowsInBatchesAndNeverTouchesKeptRows) {
   EXPECT_EQ(d["deleted"], 207);
   EXPECT_EQ(d["archived"], 0);
   // 5 x 40 + 7, unless a slow batch (over 50 ms of lock) made the job shrink them.
-  if (d.contains("smallest_batch")) EXPECT_GT(d["batches"], 6);
-  else EXPECT_EQ(d["batches"], 6);
+  if (d.contains("smallest_batch")) {
+    EXPECT_GT(d["batches"], 6);
+  } else {
+    EXPECT_EQ(d["batches"], 6);
+  }
   EXPECT_EQ(d["dry_run"], false);
   EXPECT_EQ(d["table"], "events");
   EXPECT_EQ(d["skipped"], 0);
@@ -60,16 +63,20 @@ INSTANTIATE_TEST_SUITE_P(Formats, RetentionFormatTest,
                                            Variant{TimeFormat::kUnix, false},
                                            Variant{TimeFormat::kUnixMs, true},
                                            Variant{TimeFormat::kIso8601, false},
-                                           Variant{TimeFormat::kIso8601, true}));
+                                           Variant{TimeFormat::kIso8601, true}),
+                         [](const ::testing::TestParamInfo<Variant>& info) {
+                           return std::string(ToString(info.param.format)) +
+                                  (info.param.index ? "_indexed" : "_no_index");
+                         });
 
 class RetentionTest : public test::RetentionFixture {};
 
 TEST_F(RetentionTest, ArchivesThenDeletesWithExactCounts) {
   CreateEvents(TimeFormat::kUnix, true);
-  InsertEvents(120, 100, "new");       // archived and deleted
-  InsertEvents(20, 100, "pinned");     // kept: neither
-  InsertEvents(60, 60, "new");         // archived only
-  InsertEvents(30, 10, "new");         // neither
+  InsertEvents(120, 100, "new");    // archived and deleted
+  InsertEvents(20, 100, "pinned");  // kept: neither
+  InsertEvents(60, 60, "new");      // archived only
+  InsertEvents(30, 10, "new");      // neither
   Snapshot();
   UseArchive();
   rule_.keep_where = "status = 'pinned'";
@@ -80,14 +87,16 @@ TEST_F(RetentionTest, ArchivesThenDeletesWithExactCounts) {
   EXPECT_EQ(d["archived"], 180);
   EXPECT_EQ(d["deleted"], 120);
   // ceil(180/25) archive batches + ceil(120/25) deletes (more if deletes had to shrink).
-  if (d.contains("smallest_batch")) EXPECT_GT(d["batches"], 8 + 5);
-  else EXPECT_EQ(d["batches"], 8 + 5);
+  if (d.contains("smallest_batch")) {
+    EXPECT_GT(d["batches"], 8 + 5);
+  } else {
+    EXPECT_EQ(d["batches"], 8 + 5);
+  }
   EXPECT_EQ(d["archive_conflicts"], 0);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events"), 110);
   EXPECT_EQ(QueryInt(archive_, "SELECT count(*) FROM events"), 180);
   ExpectNothingLostNothingDuplicated(180);
-  EXPECT_EQ(Count("SELECT count(*) FROM arch.events WHERE status = 'pinned' OR age_days < 30"),
-            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM arch.events WHERE status = 'pinned' OR age_days < 30"), 0);
   auto again = Run();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(test::Details(*again)["archived"], 0);
@@ -95,12 +104,14 @@ TEST_F(RetentionTest, ArchivesThenDeletesWithExactCounts) {
 }
 
 TEST_F(RetentionTest, ArchiveKeepsTheRowidOfTablesWithoutIntegerPrimaryKey) {
-  ExecSql(path_, "PRAGMA journal_mode=WAL; CREATE TABLE log(created_at INTEGER, age_days, "
-                 "msg TEXT COLLATE NOCASE, score REAL)");
+  ExecSql(path_,
+          "PRAGMA journal_mode=WAL; CREATE TABLE log(created_at INTEGER, age_days, "
+          "msg TEXT COLLATE NOCASE, score REAL)");
   for (int i = 0; i < 30; ++i) {
     ExecSql(path_, "INSERT INTO log(rowid, created_at, age_days, msg, score) VALUES(" +
-                       std::to_string(1000 + i * 7) + ", " + std::to_string(NowSec() - 100 * 86400) +
-                       ", 100, 'Msg " + std::to_string(i) + "', " + std::to_string(i) + ".25)");
+                       std::to_string(1000 + i * 7) + ", " +
+                       std::to_string(NowSec() - 100 * 86400) + ", 100, 'Msg " + std::to_string(i) +
+                       "', " + std::to_string(i) + ".25)");
   }
   Snapshot();
   UseArchive();
@@ -122,8 +133,9 @@ TEST_F(RetentionTest, RowWhoseArchiveSlotHoldsAnotherRowIsKept) {
   // rowid the application reused), and an identical copy of row 2.
   ExecSql(archive_, ReadSchema("events"));
   ExecSql(archive_, "INSERT INTO events VALUES(1, 5, 'other', 'x', 100)");
-  ExecSql(path_, "ATTACH '" + archive_ + "' AS a; INSERT INTO a.events SELECT * FROM events "
-                 "WHERE id = 2;");
+  ExecSql(path_, "ATTACH '" + archive_ +
+                     "' AS a; INSERT INTO a.events SELECT * FROM events "
+                     "WHERE id = 2;");
   auto r = Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto d = test::Details(*r);
@@ -133,8 +145,23 @@ TEST_F(RetentionTest, RowWhoseArchiveSlotHoldsAnotherRowIsKept) {
   EXPECT_EQ(d["skipped"], 1);
   EXPECT_EQ(r->status, HealthStatus::kWarning);
   EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events WHERE id = 1"), 1);
-  EXPECT_EQ(QueryInt(archive_, "SELECT count(*) FROM events WHERE id = 1 AND status = 'other'"),
-            1);
+  EXPECT_EQ(QueryInt(archive_, "SELECT count(*) FROM events WHERE id = 1 AND status = 'other'"), 1);
+}
+
+TEST_F(RetentionTest, PathsThroughSymlinksWork) {
+  CreateEvents(TimeFormat::kUnix, true);
+  InsertEvents(10, 100, "new");
+  std::filesystem::create_directory(dir_.File("real"));
+  std::filesystem::create_directory_symlink(dir_.File("real"), dir_.File("link"));
+  std::filesystem::create_symlink(path_, dir_.File("app-link.db"));
+  UseArchive();
+  rule_.archive_to = dir_.File("link/archive.db");
+  path_ = dir_.File("app-link.db");
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(test::Details(*r)["archived"], 10);
+  EXPECT_EQ(test::Details(*r)["deleted"], 10);
+  EXPECT_EQ(QueryInt(dir_.File("real/archive.db"), "SELECT count(*) FROM events"), 10);
 }
 
 TEST_F(RetentionTest, DryRunCountsAndChangesNothing) {

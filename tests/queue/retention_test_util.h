@@ -3,12 +3,11 @@
 // ages, a snapshot of the original rows, and checks that compare source, archive and
 // snapshot row by row.
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "lib/jobs/retention.h"
 #include "tests/queue/queue_test_util.h"
@@ -42,23 +41,28 @@ class RetentionFixture : public ::testing::Test {
 
   // n rows `age_days` old (plus up to a minute), in the table's time format.
   void InsertEvents(int n, int age_days, const char* status) {
-    std::string t = "(" + std::to_string(kNowSec) + " - " + std::to_string(age_days) +
-                    " * 86400 - (i % 60))";
-    std::string value = format_ == TimeFormat::kUnix     ? t
-                        : format_ == TimeFormat::kUnixMs ? t + " * 1000"
-                        : "strftime('%Y-%m-%dT%H:%M:%SZ', " + t + ", 'unixepoch')";
+    std::string t =
+        "(" + std::to_string(kNowSec) + " - " + std::to_string(age_days) + " * 86400 - (i % 60))";
+    std::string value = format_ == TimeFormat::kUnix ? t
+                        : format_ == TimeFormat::kUnixMs
+                            ? t + " * 1000"
+                            : "strftime('%Y-%m-%dT%H:%M:%SZ', " + t + ", 'unixepoch')";
     std::string st = status ? "'" + std::string(status) + "'" : "NULL";
     ExecSql(path_, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < " +
-                       std::to_string(n) + ") INSERT INTO events(created_at, status, body, "
-                       "age_days) SELECT " + value + ", " + st + ", hex(randomblob(16)), " +
-                       std::to_string(age_days) + " FROM n");
+                       std::to_string(n) +
+                       ") INSERT INTO events(created_at, status, body, "
+                       "age_days) SELECT " +
+                       value + ", " + st + ", hex(randomblob(16)), " + std::to_string(age_days) +
+                       " FROM n");
   }
 
   // Every column of the rows matching `where`, in id order.
   std::string Digest(const std::string& where) {
-    return QueryText(path_, "SELECT coalesce(group_concat(id || '|' || created_at || '|' || "
-                            "coalesce(status, '~') || '|' || body, ','), '') FROM (SELECT * "
-                            "FROM events WHERE " + where + " ORDER BY id)");
+    return QueryText(path_,
+                     "SELECT coalesce(group_concat(id || '|' || created_at || '|' || "
+                     "coalesce(status, '~') || '|' || body, ','), '') FROM (SELECT * "
+                     "FROM events WHERE " +
+                         where + " ORDER BY id)");
   }
 
   void Snapshot() { ExecSql(path_, "VACUUM INTO '" + snapshot_ + "'"); }
@@ -99,10 +103,10 @@ class RetentionFixture : public ::testing::Test {
   // Every row of the snapshot is in the source or the archive, byte for byte; the archive
   // holds only rows of the snapshot, each once; and (if >= 0) exactly `archived` of them.
   void ExpectNothingLostNothingDuplicated(int64_t archived, const std::string& table = "events") {
-    EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM snap." + table +
-                    " EXCEPT SELECT * FROM main." + table + " EXCEPT SELECT * FROM arch." +
-                    table + ")"),
-              0)
+    EXPECT_EQ(
+        Count("SELECT count(*) FROM (SELECT * FROM snap." + table + " EXCEPT SELECT * FROM main." +
+              table + " EXCEPT SELECT * FROM arch." + table + ")"),
+        0)
         << "rows lost";
     EXPECT_EQ(Count("SELECT count(*) FROM (SELECT * FROM arch." + table +
                     " EXCEPT SELECT * FROM snap." + table + ")"),
