@@ -78,8 +78,8 @@ void CheckConfig(const std::string& text) {
   }
   std::string twice = maintd::NormalizedYaml(*again);
   if (twice != normalized) {
-    Fail("normalized config is not stable", "\n--- first:\n" + normalized + "\n--- second:\n" +
-                                                twice);
+    Fail("normalized config is not stable",
+         "\n--- first:\n" + normalized + "\n--- second:\n" + twice);
   }
 }
 

@@ -4,6 +4,7 @@
 // touches the database it names. hostile_configs/accepted/ holds configs that only look
 // hostile (odd values, quoted identifiers, read-only subqueries): they are accepted, and the
 // real jobs run with them harm nothing.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "tests/support/test_util.h"
 
@@ -43,17 +42,20 @@ void MakeTargetDb(const std::string& path, int64_t now) {
           "CREATE TABLE \"odd\"\"; DROP TABLE victim; --\"(id INTEGER PRIMARY KEY, "
           "\"cr'eated\" INTEGER);"
           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) "
-          "INSERT INTO events(created_at, status, body) SELECT CASE WHEN i <= 60 THEN " + old +
-          " ELSE " + fresh + " END, CASE WHEN i % 10 = 0 THEN 'pinned' ELSE 'done' END, "
-          "'b' || i FROM n;"
-          "INSERT INTO pins VALUES (1), (2), (3);"
-          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20) "
-          "INSERT INTO tasks(status, lease_expires_at, leased_by, attempts) SELECT "
-          "CASE WHEN i <= 10 THEN 'leased''); DROP TABLE victim; --' ELSE 'queued' END, " +
-          std::to_string(now - 60) + ", 'w' || i, i % 5 FROM n;"
-          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 30) "
-          "INSERT INTO \"odd\"\"; DROP TABLE victim; --\"(\"cr'eated\") SELECT CASE WHEN "
-          "i <= 12 THEN " + old + " ELSE " + fresh + " END FROM n;");
+          "INSERT INTO events(created_at, status, body) SELECT CASE WHEN i <= 60 THEN " +
+              old + " ELSE " + fresh +
+              " END, CASE WHEN i % 10 = 0 THEN 'pinned' ELSE 'done' END, "
+              "'b' || i FROM n;"
+              "INSERT INTO pins VALUES (1), (2), (3);"
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20) "
+              "INSERT INTO tasks(status, lease_expires_at, leased_by, attempts) SELECT "
+              "CASE WHEN i <= 10 THEN 'leased''); DROP TABLE victim; --' ELSE 'queued' END, " +
+              std::to_string(now - 60) +
+              ", 'w' || i, i % 5 FROM n;"
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 30) "
+              "INSERT INTO \"odd\"\"; DROP TABLE victim; --\"(\"cr'eated\") SELECT CASE WHEN "
+              "i <= 12 THEN " +
+              old + " ELSE " + fresh + " END FROM n;");
 }
 
 struct Expectation {
@@ -171,7 +173,8 @@ TEST_F(HostileConfigTest, GeneratedHostileInputs) {
   std::string self = dir_.File("archive_self.yaml");
   WriteFile(self, "databases:\n  - name: app\n    path: " + db_ +
                       "\n    retention:\n      - table: events\n        archive_after: 7d\n"
-                      "        archive_to: " + link + "\n");
+                      "        archive_to: " +
+                      link + "\n");
   ExpectRefused(self, {"retention[0].archive_to"});
   EXPECT_TRUE(ReadFile(db_) == db_bytes_);
 }
@@ -188,25 +191,29 @@ TEST_F(HostileConfigTest, LookalikesAreAcceptedAndHarmless) {
   }
   // Values are bound: the odd leased_value matches the 10 leased rows and nothing else
   // happens; attempts >= 3 (4 of them) go to the odd dead_value.
-  auto r = RunMaintd({"--config", accepted + "values_with_sql.yaml", "once", "--job",
-                      "lease_requeue"}, env_);
+  auto r = RunMaintd(
+      {"--config", accepted + "values_with_sql.yaml", "once", "--job", "lease_requeue"}, env_);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks"), 20);
-  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = "
-                          "'queued''; DELETE FROM tasks; --'"), 6);
-  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = "
-                          "'dead\"; DROP TABLE tasks; --'"), 4);
+  EXPECT_EQ(QueryInt(db_,
+                     "SELECT count(*) FROM tasks WHERE status = "
+                     "'queued''; DELETE FROM tasks; --'"),
+            6);
+  EXPECT_EQ(QueryInt(db_,
+                     "SELECT count(*) FROM tasks WHERE status = "
+                     "'dead\"; DROP TABLE tasks; --'"),
+            4);
   // A read-only subquery in keep_where: pinned rows (by subquery or status) are kept, the
   // other 40-day-old rows deleted, the new ones untouched.
-  r = RunMaintd({"--config", accepted + "keep_where_subquery.yaml", "once", "--job",
-                 "retention"}, env_);
+  r = RunMaintd({"--config", accepted + "keep_where_subquery.yaml", "once", "--job", "retention"},
+                env_);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // Old: ids 1..60; kept: 1, 2, 3 (pins) and 10, 20, ..., 60 (status): 9. New: 40.
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM events"), 49);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM events WHERE id IN (1, 2, 3, 10, 60)"), 5);
   // A table whose name is an injection attempt is just a name.
-  r = RunMaintd({"--config", accepted + "identifier_with_quotes.yaml", "once", "--job",
-                 "retention"}, env_);
+  r = RunMaintd(
+      {"--config", accepted + "identifier_with_quotes.yaml", "once", "--job", "retention"}, env_);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM \"odd\"\"; DROP TABLE victim; --\""), 18);
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM victim"), 1);

@@ -2,11 +2,10 @@
 // `check` exits 1, the health result is critical in the central journal, and nothing that
 // writes touches the file: vacuum, retention, backup (which would rotate good backups
 // away), restore over it, the daemon and its shutdown. The file's bytes are compared whole.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "tests/reliability/reliability_util.h"
 
@@ -33,28 +32,36 @@ class CorruptionTest : public ::testing::Test {
     int64_t old = static_cast<int64_t>(time(nullptr)) - 40 * 86400;
     // WAL, incremental auto_vacuum with free pages (the vacuum job would run), old events
     // (retention would run), a table whose pages get overwritten.
-    ExecSql(db_, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-                 "CREATE TABLE items(id INTEGER PRIMARY KEY, body TEXT);"
-                 "CREATE TABLE events(id INTEGER PRIMARY KEY, created_at INTEGER, body TEXT);"
-                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<4000) "
-                 "INSERT INTO items(body) SELECT hex(randomblob(150)) FROM c;"
-                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<500) "
-                 "INSERT INTO events(created_at, body) SELECT " + std::to_string(old) +
-                 ", 'e' || i FROM c;"
-                 "DELETE FROM items WHERE id > 3000;"
-                 "CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB);"
-                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<20) "
-                 "INSERT INTO big(b) SELECT randomblob(20000) FROM c;");
-    WriteFile(config_, "journal: " + journal_ + "\n"
-                       "defaults:\n"
-                       "  vacuum: { trigger_free_ratio: 0.01, min_free_pages: 1, "
-                       "check_every: 300ms }\n"
-                       "  health: { quick_check_every: 300ms }\n"
-                       "  checkpoint: { every: 300ms }\n"
-                       "  backup: { every: 300ms, keep: 1, dir: " + backups_ + " }\n"
-                       "databases:\n  - name: app\n    path: " + db_ + "\n"
-                       "    retention:\n      - { table: events, delete_after: 30d, "
-                       "archive_after: 7d, archive_to: " + archive_ + ", every: 300ms }\n");
+    ExecSql(db_,
+            "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+            "CREATE TABLE items(id INTEGER PRIMARY KEY, body TEXT);"
+            "CREATE TABLE events(id INTEGER PRIMARY KEY, created_at INTEGER, body TEXT);"
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<4000) "
+            "INSERT INTO items(body) SELECT hex(randomblob(150)) FROM c;"
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<500) "
+            "INSERT INTO events(created_at, body) SELECT " +
+                std::to_string(old) +
+                ", 'e' || i FROM c;"
+                "DELETE FROM items WHERE id > 3000;"
+                "CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB);"
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<20) "
+                "INSERT INTO big(b) SELECT randomblob(20000) FROM c;");
+    WriteFile(config_, "journal: " + journal_ +
+                           "\n"
+                           "defaults:\n"
+                           "  vacuum: { trigger_free_ratio: 0.01, min_free_pages: 1, "
+                           "check_every: 300ms }\n"
+                           "  health: { quick_check_every: 300ms }\n"
+                           "  checkpoint: { every: 300ms }\n"
+                           "  backup: { every: 300ms, keep: 1, dir: " +
+                           backups_ +
+                           " }\n"
+                           "databases:\n  - name: app\n    path: " +
+                           db_ +
+                           "\n"
+                           "    retention:\n      - { table: events, delete_after: 30d, "
+                           "archive_after: 7d, archive_to: " +
+                           archive_ + ", every: 300ms }\n");
     // One good backup, kept by `keep: 1`: a backup of the corrupt file would rotate it away.
     auto b = RunMaintd({"--config", config_, "backup", "app"});
     ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
@@ -64,8 +71,9 @@ class CorruptionTest : public ::testing::Test {
     // destructive job checks again (CONTRACT.md section 4). (A corruption that happens
     // within `recent_check` of a good check is not seen before the next check: see
     // docs/reliability.md.)
-    ExecSql(journal_, "UPDATE sqlite_health_checks SET checked_ts = datetime('now', "
-                      "'-2 hours');");
+    ExecSql(journal_,
+            "UPDATE sqlite_health_checks SET checked_ts = datetime('now', "
+            "'-2 hours');");
   }
 
   // Overwrites three leaf pages of `items` (not page 1: the schema stays readable), or three
@@ -73,9 +81,9 @@ class CorruptionTest : public ::testing::Test {
   // of such a file succeeds, and writes into it).
   void Corrupt(const char* pagetype = "leaf") {
     std::string table = std::string(pagetype) == "leaf" ? "items" : "big";
-    int64_t page = QueryInt(db_, "SELECT pageno FROM dbstat WHERE name = '" + table +
-                                 "' AND pagetype = '" + pagetype +
-                                 "' ORDER BY pageno LIMIT 1 OFFSET 10");
+    int64_t page =
+        QueryInt(db_, "SELECT pageno FROM dbstat WHERE name = '" + table + "' AND pagetype = '" +
+                          pagetype + "' ORDER BY pageno LIMIT 1 OFFSET 10");
     ASSERT_GT(page, 1);
     ExecSql(db_, "PRAGMA wal_checkpoint(TRUNCATE);");
     ASSERT_FALSE(fs::exists(db_ + "-wal") && fs::file_size(db_ + "-wal") > 0);
@@ -115,9 +123,12 @@ TEST_F(CorruptionTest, OneShotCommandsReportAndRefuse) {
   // health: exit 1, a critical quick_check row in the central journal for this database.
   auto health = RunMaintd({"--config", config_, "once", "--job", "health", "app"});
   EXPECT_EQ(health.exit_code, 1) << health.out << health.err;
-  EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_health_checks WHERE check_type = "
-                                "'quick_check' AND db_path = '" + db_ + "' ORDER BY id DESC "
-                                "LIMIT 1"),
+  EXPECT_EQ(QueryText(journal_,
+                      "SELECT status FROM sqlite_health_checks WHERE check_type = "
+                      "'quick_check' AND db_path = '" +
+                          db_ +
+                          "' ORDER BY id DESC "
+                          "LIMIT 1"),
             "critical");
   ExpectUntouched("once --job health");
 
@@ -144,8 +155,9 @@ TEST_F(CorruptionTest, OneShotCommandsReportAndRefuse) {
     }
     ExpectUntouched(what);
   }
-  EXPECT_FALSE(fs::exists(archive_) && QueryInt(archive_, "SELECT count(*) FROM sqlite_master "
-                                                          "WHERE name = 'events'") > 0)
+  EXPECT_FALSE(fs::exists(archive_) && QueryInt(archive_,
+                                                "SELECT count(*) FROM sqlite_master "
+                                                "WHERE name = 'events'") > 0)
       << "retention archived rows out of a corrupt database";
 }
 
@@ -208,8 +220,9 @@ TEST_F(CorruptionTest, DaemonSuspendsWritesAndKeepsGoodBackups) {
       seconds(30)))
       << daemon.Stderr();
   EXPECT_TRUE(daemon.Running());
-  EXPECT_EQ(SilentQueryInt(journal_, "SELECT count(*) FROM sqlite_health_checks WHERE "
-                                     "check_type = 'quick_check' AND status = 'critical'") > 0,
+  EXPECT_EQ(SilentQueryInt(journal_,
+                           "SELECT count(*) FROM sqlite_health_checks WHERE "
+                           "check_type = 'quick_check' AND status = 'critical'") > 0,
             true);
   ExpectUntouched("daemon running");
   // The graceful shutdown (vacuum, analyze, checkpoint on the way out) leaves it alone too.

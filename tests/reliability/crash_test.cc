@@ -8,6 +8,7 @@
 // Each job is first run once to completion to measure its duration T; each iteration then
 // kills it after a uniformly random delay in [0, T). MAINTD_CRASH_ITERATIONS sets the
 // iterations per job (default 5), MAINTD_CRASH_SEED the random seed (printed).
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
@@ -15,8 +16,6 @@
 #include <filesystem>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/reliability/reliability_util.h"
 
@@ -47,10 +46,11 @@ class CrashTest : public ::testing::Test {
   }
   void TearDown() override {
     EXPECT_GT(killed_, 0) << "no kill landed while the job ran";
-    std::printf("[ crash    ] %s: %d kills, %d mid-run (%d finished first), %d orphaned "
-                "running rows repaired, T=%lld ms, writer max %.1f ms\n",
-                name_.c_str(), runs_, killed_, runs_ - killed_, orphans_repaired_,
-                static_cast<long long>(duration_.count()), max_writer_ms_);
+    std::printf(
+        "[ crash    ] %s: %d kills, %d mid-run (%d finished first), %d orphaned "
+        "running rows repaired, T=%lld ms, writer max %.1f ms\n",
+        name_.c_str(), runs_, killed_, runs_ - killed_, orphans_repaired_,
+        static_cast<long long>(duration_.count()), max_writer_ms_);
   }
 
   std::vector<std::string> Cmd(std::vector<std::string> args) const {
@@ -108,19 +108,21 @@ class CrashTest : public ::testing::Test {
 
   // The next maintainer to start marks an orphaned `running` vacuum row failed.
   void ExpectOrphanRepaired() {
-    int64_t orphans = SilentQueryInt(db_, "SELECT count(*) FROM sqlite_vacuum_log WHERE "
-                                          "status = 'running'");
-    int64_t failed_before = SilentQueryInt(db_, "SELECT count(*) FROM sqlite_vacuum_log "
-                                                "WHERE error_message = 'daemon stopped "
-                                                "during run'");
+    int64_t orphans = SilentQueryInt(db_,
+                                     "SELECT count(*) FROM sqlite_vacuum_log WHERE "
+                                     "status = 'running'");
+    int64_t failed_before = SilentQueryInt(db_,
+                                           "SELECT count(*) FROM sqlite_vacuum_log "
+                                           "WHERE error_message = 'daemon stopped "
+                                           "during run'");
     auto r = RunMaintd({"--config", config_, "once", "--job", "health", "app"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_vacuum_log WHERE status = 'running'"),
-              0);
+    EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_vacuum_log WHERE status = 'running'"), 0);
     if (orphans > 0) {
       ++orphans_repaired_;
-      EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM sqlite_vacuum_log WHERE error_message = "
-                              "'daemon stopped during run'"),
+      EXPECT_EQ(QueryInt(db_,
+                         "SELECT count(*) FROM sqlite_vacuum_log WHERE error_message = "
+                         "'daemon stopped during run'"),
                 std::max<int64_t>(failed_before, 0) + orphans);
     }
   }
@@ -136,21 +138,25 @@ class CrashTest : public ::testing::Test {
 // A WAL database with auto_vacuum=INCREMENTAL and table items; `Refill` adds `rows` rows of
 // 1 KB and deletes them again, leaving about rows/4 free pages.
 void MakeVacuumDb(const std::string& db) {
-  ExecSql(db, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-              "CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);");
+  ExecSql(db,
+          "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+          "CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);");
 }
 void Refill(const std::string& db, int rows) {
   ExecSql(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<" +
-                  std::to_string(rows) + ") INSERT INTO items(body) SELECT randomblob(1000) "
+                  std::to_string(rows) +
+                  ") INSERT INTO items(body) SELECT randomblob(1000) "
                   "FROM c; DELETE FROM items WHERE id % 5 <> 0;");
 }
 
 TEST_F(CrashTest, IncrementalVacuum) {
   name_ = "incremental vacuum (once --job vacuum)";
   MakeVacuumDb(db_);
-  WriteFile(config_, "defaults:\n  vacuum: { trigger_free_ratio: 0.01, min_free_pages: 10, "
-                     "pages_per_step: 8, pause_between_steps: 5ms }\n"
-                     "databases:\n  - name: app\n    path: " + db_ + "\n");
+  WriteFile(config_,
+            "defaults:\n  vacuum: { trigger_free_ratio: 0.01, min_free_pages: 10, "
+            "pages_per_step: 8, pause_between_steps: 5ms }\n"
+            "databases:\n  - name: app\n    path: " +
+                db_ + "\n");
   Refill(db_, 6000);
   Calibrate({"once", "--job", "vacuum", "app"});
   for (int i = 0; More(i, true); ++i) {
@@ -187,8 +193,10 @@ TEST_F(CrashTest, Backup) {
   name_ = "backup";
   std::string backups = dir_.File("backups");
   MakeWalDb(db_, 30000, 1000);
-  WriteFile(config_, "defaults: { backup: { dir: " + backups + ", keep: 3, verify: quick } }\n"
-                     "databases:\n  - name: app\n    path: " + db_ + "\n");
+  WriteFile(config_, "defaults: { backup: { dir: " + backups +
+                         ", keep: 3, verify: quick } }\n"
+                         "databases:\n  - name: app\n    path: " +
+                         db_ + "\n");
   Calibrate({"backup", "app"});
   for (int i = 0; More(i); ++i) {
     SCOPED_TRACE("iteration " + std::to_string(i));
@@ -215,13 +223,18 @@ TEST_F(CrashTest, RetentionWithArchive) {
   name_ = "retention with archive (once --job retention)";
   std::string archive = dir_.File("archive.db");
   int64_t now = static_cast<int64_t>(time(nullptr));
-  ExecSql(db_, "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
-               "created_at INTEGER, body BLOB);"
-               "INSERT INTO events VALUES (100000000, " + std::to_string(now) + ", 'fresh');");
-  WriteFile(config_, "databases:\n  - name: app\n    path: " + db_ + "\n"
-                     "    retention:\n      - { table: events, archive_after: 7d, archive_to: " +
-                         archive + ", delete_after: 30d, batch: 50, "
-                         "pause_between_batches: 5ms }\n");
+  ExecSql(db_,
+          "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
+          "created_at INTEGER, body BLOB);"
+          "INSERT INTO events VALUES (100000000, " +
+              std::to_string(now) + ", 'fresh');");
+  WriteFile(config_,
+            "databases:\n  - name: app\n    path: " + db_ +
+                "\n"
+                "    retention:\n      - { table: events, archive_after: 7d, archive_to: " +
+                archive +
+                ", delete_after: 30d, batch: 50, "
+                "pause_between_batches: 5ms }\n");
   int64_t next_id = 1;
   auto add_old = [&](int n) {
     ExecSql(db_, "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE i<" +
@@ -262,14 +275,16 @@ TEST_F(CrashTest, RetentionWithArchive) {
 TEST_F(CrashTest, LeaseRequeue) {
   name_ = "lease_requeue (once --job lease_requeue)";
   int64_t now = static_cast<int64_t>(time(nullptr));
-  ExecSql(db_, "PRAGMA journal_mode=WAL; CREATE TABLE tasks(id INTEGER PRIMARY KEY, status "
-               "TEXT, lease_expires_at INTEGER, leased_by TEXT, attempts INTEGER);"
-               "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<6000) "
-               "INSERT INTO tasks SELECT i, 'leased', " + std::to_string(now - 60) +
-               ", 'w', 0 FROM c;");
-  WriteFile(config_, "databases:\n  - name: app\n    path: " + db_ + "\n"
-                     "    lease_requeue:\n      - { table: tasks, owner_column: leased_by, "
-                     "attempts_column: attempts, batch: 10 }\n");
+  ExecSql(db_,
+          "PRAGMA journal_mode=WAL; CREATE TABLE tasks(id INTEGER PRIMARY KEY, status "
+          "TEXT, lease_expires_at INTEGER, leased_by TEXT, attempts INTEGER);"
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<6000) "
+          "INSERT INTO tasks SELECT i, 'leased', " +
+              std::to_string(now - 60) + ", 'w', 0 FROM c;");
+  WriteFile(config_, "databases:\n  - name: app\n    path: " + db_ +
+                         "\n"
+                         "    lease_requeue:\n      - { table: tasks, owner_column: leased_by, "
+                         "attempts_column: attempts, batch: 10 }\n");
   const std::string reset = "UPDATE tasks SET status = 'leased', leased_by = 'w', attempts = 0;";
   Calibrate({"once", "--job", "lease_requeue", "app"});
   for (int i = 0; More(i); ++i) {
@@ -281,9 +296,10 @@ TEST_F(CrashTest, LeaseRequeue) {
     ExpectIntact(writer);
     // Each row is either untouched or requeued exactly once; batches are whole.
     EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks"), 6000);
-    EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE NOT ((status = 'leased' AND "
-                            "attempts = 0 AND leased_by = 'w') OR (status = 'queued' AND "
-                            "attempts = 1 AND leased_by IS NULL))"),
+    EXPECT_EQ(QueryInt(db_,
+                       "SELECT count(*) FROM tasks WHERE NOT ((status = 'leased' AND "
+                       "attempts = 0 AND leased_by = 'w') OR (status = 'queued' AND "
+                       "attempts = 1 AND leased_by IS NULL))"),
               0);
     EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'") % 10, 0);
   }
@@ -295,8 +311,10 @@ TEST_F(CrashTest, Restore) {
   name_ = "restore --force";
   std::string backups = dir_.File("backups");
   MakeWalDb(db_, 30000, 1000);
-  WriteFile(config_, "defaults: { backup: { dir: " + backups + " } }\n"
-                     "databases:\n  - name: app\n    path: " + db_ + "\n");
+  WriteFile(config_, "defaults: { backup: { dir: " + backups +
+                         " } }\n"
+                         "databases:\n  - name: app\n    path: " +
+                         db_ + "\n");
   auto b = RunMaintd({"--config", config_, "backup", "app"});
   ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
   std::string backup;

@@ -3,11 +3,11 @@
 // SQLITE_IOERR_FSYNC on the Nth sync. Each job runs through MaintainedDatabase::Run as the
 // daemon runs it, with a central journal (whose file is not faulted) so the outcome is
 // recorded. For every job and fault: the run fails cleanly (an error, recorded critical),
-// the application's data is unchanged (content digest), integrity_check is ok, no temp file
-// is left behind, this process is alive, and once the fault is gone the next run succeeds.
-#include <sqlite3.h>
-
+// the application's data is unchanged (content digest; batch jobs: whole batches only),
+// integrity_check is ok, no temp file is left behind, this process is alive, and once the
+// fault is gone the next run succeeds.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "lib/jobs/analyze.h"
 #include "lib/jobs/backup.h"
@@ -71,8 +71,7 @@ class FaultInjectionTest : public ::testing::Test {
   // the journal, the files in `unchanged` hold the same content, the database passes
   // integrity_check and no file was left behind.
   JobOutcome RunUnderFault(MaintainedDatabase& md, Job& job, const Fault& fault,
-                           const std::string& filter,
-                           const std::vector<std::string>& unchanged) {
+                           const std::string& filter, const std::vector<std::string>& unchanged) {
     std::vector<std::string> before;
     for (const auto& f : unchanged) before.push_back(ContentDigest(f));
     auto files_before = DirEntries(dir_.path());
@@ -126,8 +125,9 @@ TEST_F(FaultInjectionTest, CheckpointFailsCleanly) {
     SCOPED_TRACE(Describe(f));
     // Fresh frames in the WAL for the checkpoint to copy into the database file, some of
     // them past its end (a full disk refuses only new blocks).
-    app.Exec("PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;"
-             "INSERT INTO items(body) SELECT body FROM items LIMIT 300;");
+    app.Exec(
+        "PRAGMA wal_autocheckpoint=0; UPDATE items SET body = body || 'x' WHERE id % 3 = 0;"
+        "INSERT INTO items(body) SELECT body FROM items LIMIT 300;");
     RunUnderFault(*md, *job, f, "/app.db", {db_path_});
     RunClean(*md, *job);
   }
@@ -143,22 +143,25 @@ TEST_F(FaultInjectionTest, AnalyzeFailsCleanlyAndCommitsNothing) {
   auto job = MakeAnalyzeJob(db);
   // ANALYZE writes two or three pages: its faults come early. (A later one would hit only
   // the checkpoint SQLite attempts when the connection closes, after the commit.)
-  for (const Fault& f : {kFaults[0], kFaults[1], Fault{FaultKind::kWriteError, 4200, 0},
-                         kFaults[3]}) {
+  for (const Fault& f :
+       {kFaults[0], kFaults[1], Fault{FaultKind::kWriteError, 4200, 0}, kFaults[3]}) {
     SCOPED_TRACE(Describe(f));
     ExecSql(db_path_, "DROP TABLE IF EXISTS sqlite_stat1;");
     RunUnderFault(*md, *job, f, "/app.db", {db_path_});
     // Rolled back: no statistics (the digest skips sqlite_stat1, so check it here).
-    EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM sqlite_master WHERE name = "
-                                 "'sqlite_stat1'"), 0);
+    EXPECT_EQ(QueryInt(db_path_,
+                       "SELECT count(*) FROM sqlite_master WHERE name = "
+                       "'sqlite_stat1'"),
+              0);
     RunClean(*md, *job);
   }
   EXPECT_GT(QueryInt(db_path_, "SELECT count(*) FROM sqlite_stat1"), 0);
 }
 
 TEST_F(FaultInjectionTest, IncrementalVacuumFailsCleanlyAndIsLoggedFailed) {
-  ExecSql(db_path_, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-                    "CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);");
+  ExecSql(db_path_,
+          "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+          "CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);");
   ResolvedDatabase db = ReliabilityDb(db_path_);
   db.policy.vacuum.trigger_free_ratio = 0.01;
   db.policy.vacuum.min_free_pages = 10;
@@ -168,31 +171,41 @@ TEST_F(FaultInjectionTest, IncrementalVacuumFailsCleanlyAndIsLoggedFailed) {
   ASSERT_TRUE(md);
   auto job = MakeVacuumJob(db);
   for (const Fault& f : {kFaults[0], kFaults[1], kFaults[2], kFaults[3], kLateFault}) {
-    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<800)"
-                      " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
-                      "DELETE FROM items WHERE id % 4 <> 0;");
+    ExecSql(db_path_,
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<800)"
+            " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
+            "DELETE FROM items WHERE id % 4 <> 0;");
     ASSERT_GT(QueryInt(db_path_, "PRAGMA freelist_count"), 100);
     SCOPED_TRACE(Describe(f));
     RunUnderFault(*md, *job, f, "/app.db", {db_path_});
     RunClean(*md, *job);
     EXPECT_LT(QueryInt(db_path_, "PRAGMA freelist_count"), 10);
     // One failed row for the faulted run (with its error), one completed for the next.
-    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
-                                  "LIMIT 1 OFFSET 1"), "failed");
-    EXPECT_NE(QueryText(journal_, "SELECT coalesce(error_message, '') FROM sqlite_vacuum_log "
-                                  "ORDER BY id DESC LIMIT 1 OFFSET 1"), "");
-    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
-                                  "LIMIT 1"), "completed");
+    EXPECT_EQ(QueryText(journal_,
+                        "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                        "LIMIT 1 OFFSET 1"),
+              "failed");
+    EXPECT_NE(QueryText(journal_,
+                        "SELECT coalesce(error_message, '') FROM sqlite_vacuum_log "
+                        "ORDER BY id DESC LIMIT 1 OFFSET 1"),
+              "");
+    EXPECT_EQ(QueryText(journal_,
+                        "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                        "LIMIT 1"),
+              "completed");
   }
-  EXPECT_EQ(QueryInt(journal_, "SELECT count(*) FROM sqlite_vacuum_log WHERE status = "
-                               "'running'"), 0);
+  EXPECT_EQ(QueryInt(journal_,
+                     "SELECT count(*) FROM sqlite_vacuum_log WHERE status = "
+                     "'running'"),
+            0);
 }
 
 TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
-  ExecSql(db_path_, "PRAGMA journal_mode=WAL; CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);"
-                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<600)"
-                    " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
-                    "DELETE FROM items WHERE id % 2 = 0;");
+  ExecSql(db_path_,
+          "PRAGMA journal_mode=WAL; CREATE TABLE items(id INTEGER PRIMARY KEY, body BLOB);"
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<600)"
+          " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
+          "DELETE FROM items WHERE id % 2 = 0;");
   ResolvedDatabase db = ReliabilityDb(db_path_);
   db.policy.vacuum.convert_auto_vacuum = true;
   db.policy.vacuum.min_free_disk_factor = 0;
@@ -216,8 +229,10 @@ TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
     EXPECT_EQ(QueryInt(db_path_, "PRAGMA freelist_count"), free_before) << Describe(f);
     EXPECT_EQ(ContentDigest(db_path_), before);
     EXPECT_EQ(QueryText(db_path_, "PRAGMA integrity_check"), "ok");
-    EXPECT_EQ(QueryText(journal_, "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
-                                  "LIMIT 1"), "failed");
+    EXPECT_EQ(QueryText(journal_,
+                        "SELECT status FROM sqlite_vacuum_log ORDER BY id DESC "
+                        "LIMIT 1"),
+              "failed");
   }
   StopToken stop;
   JobOutcome out = md->Run(*job, JobTrigger::kOnce, stop);
@@ -261,15 +276,18 @@ TEST_F(FaultInjectionTest, BackupFailsCleanlyAndKeepsTheGoodBackups) {
       EXPECT_EQ(QueryText(db.policy.backup.dir + "/" + name, "PRAGMA integrity_check"), "ok");
     }
   }
-  EXPECT_EQ(QueryInt(journal_, "SELECT count(*) FROM sqlite_health_checks WHERE check_type = "
-                               "'backup' AND status = 'critical'"), 4);
+  EXPECT_EQ(QueryInt(journal_,
+                     "SELECT count(*) FROM sqlite_health_checks WHERE check_type = "
+                     "'backup' AND status = 'critical'"),
+            4);
 }
 
 TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
   int64_t now = static_cast<int64_t>(time(nullptr));
-  ExecSql(db_path_, "PRAGMA journal_mode=WAL;"
-                    "CREATE TABLE tasks(id INTEGER PRIMARY KEY, status TEXT, lease_expires_at "
-                    "INTEGER, leased_by TEXT, attempts INTEGER DEFAULT 0, payload BLOB);");
+  ExecSql(db_path_,
+          "PRAGMA journal_mode=WAL;"
+          "CREATE TABLE tasks(id INTEGER PRIMARY KEY, status TEXT, lease_expires_at "
+          "INTEGER, leased_by TEXT, attempts INTEGER DEFAULT 0, payload BLOB);");
   ResolvedDatabase db = ReliabilityDb(db_path_);
   LeaseRequeueRule rule;
   rule.table = "tasks";
@@ -281,21 +299,24 @@ TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
   ASSERT_TRUE(md);
   auto job = MakeLeaseRequeueJob(db, 0);
   for (const Fault& f : kFaults) {
-    ExecSql(db_path_, "DELETE FROM tasks; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
-                      "i+1 FROM c WHERE i<400) INSERT INTO tasks(status, lease_expires_at, "
-                      "leased_by, payload) SELECT 'leased', " + std::to_string(now - 10) +
-                      ", 'w', randomblob(200) FROM c;");
+    ExecSql(db_path_,
+            "DELETE FROM tasks; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
+            "i+1 FROM c WHERE i<400) INSERT INTO tasks(status, lease_expires_at, "
+            "leased_by, payload) SELECT 'leased', " +
+                std::to_string(now - 10) + ", 'w', randomblob(200) FROM c;");
     SCOPED_TRACE(Describe(f));
     // Each batch is its own transaction: batches before the fault stay committed, the one
     // that met it is rolled back whole.
-    RunUnderFault(*md, *job, f, "/app.db",
-                  FailsFirstCommit(f) ? std::vector<std::string>{db_path_}
-                                      : std::vector<std::string>{});
+    RunUnderFault(
+        *md, *job, f, "/app.db",
+        FailsFirstCommit(f) ? std::vector<std::string>{db_path_} : std::vector<std::string>{});
     int64_t leased = QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'leased'");
     EXPECT_EQ(leased % 50, 0) << "a batch was half applied";
     EXPECT_GT(leased, 0);
-    EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'queued' AND "
-                                 "attempts = 1 AND leased_by IS NULL"), 400 - leased);
+    EXPECT_EQ(QueryInt(db_path_,
+                       "SELECT count(*) FROM tasks WHERE status = 'queued' AND "
+                       "attempts = 1 AND leased_by IS NULL"),
+              400 - leased);
     RunClean(*md, *job);
     EXPECT_EQ(QueryInt(db_path_, "SELECT count(*) FROM tasks WHERE status = 'queued'"), 400);
     EXPECT_EQ(QueryInt(db_path_, "SELECT max(attempts) FROM tasks"), 1) << "requeued twice";
@@ -308,9 +329,11 @@ TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
   // A fresh sentinel row keeps max(id) from going back: without AUTOINCREMENT, SQLite reuses
   // the ids of deleted rows, and the archive would already hold different rows under them
   // (counted as archive_conflicts and left alone, by design).
-  ExecSql(db_path_, "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
-                    "created_at INTEGER, body BLOB);"
-                    "INSERT INTO events VALUES (1000000, " + std::to_string(now) + ", 'keep');");
+  ExecSql(db_path_,
+          "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
+          "created_at INTEGER, body BLOB);"
+          "INSERT INTO events VALUES (1000000, " +
+              std::to_string(now) + ", 'keep');");
   ResolvedDatabase db = ReliabilityDb(db_path_);
   RetentionRule rule;
   rule.table = "events";
@@ -325,10 +348,11 @@ TEST_F(FaultInjectionTest, RetentionWithArchiveFailsCleanlyAndLosesNothing) {
   auto job = MakeRetentionJob(db, 0);
   int64_t next_id = 1;
   auto add_old_rows = [&] {
-    ExecSql(db_path_, "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE "
-                      "i<299) INSERT INTO events(id, created_at, body) SELECT " +
-                      std::to_string(next_id) + " + i, " + std::to_string(now - 3 * 86400) +
-                      ", randomblob(300) FROM c;");
+    ExecSql(db_path_,
+            "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM c WHERE "
+            "i<299) INSERT INTO events(id, created_at, body) SELECT " +
+                std::to_string(next_id) + " + i, " + std::to_string(now - 3 * 86400) +
+                ", randomblob(300) FROM c;");
     next_id += 300;
   };
   // The first run creates the archive file, so that faults can target it.

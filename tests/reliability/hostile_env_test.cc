@@ -1,14 +1,13 @@
 // The real binary against a hostile environment: a database locked by another process past
 // busy_timeout, deleted or replaced while the daemon runs, and read-only.
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "tests/reliability/reliability_util.h"
 
@@ -40,18 +39,22 @@ class HostileEnvTest : public ::testing::Test {
 // A queue table with `n` expired leases.
 void MakeQueueDb(const std::string& path, int n) {
   int64_t now = static_cast<int64_t>(time(nullptr));
-  ExecSql(path, "PRAGMA journal_mode=WAL; CREATE TABLE tasks(id INTEGER PRIMARY KEY, status "
-                "TEXT, lease_expires_at INTEGER, attempts INTEGER DEFAULT 0);"
-                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<" +
-                    std::to_string(n) + ") INSERT INTO tasks(status, lease_expires_at) SELECT "
-                    "'leased', " + std::to_string(now - 60) + " FROM c;");
+  ExecSql(path,
+          "PRAGMA journal_mode=WAL; CREATE TABLE tasks(id INTEGER PRIMARY KEY, status "
+          "TEXT, lease_expires_at INTEGER, attempts INTEGER DEFAULT 0);"
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<" +
+              std::to_string(n) +
+              ") INSERT INTO tasks(status, lease_expires_at) SELECT "
+              "'leased', " +
+              std::to_string(now - 60) + " FROM c;");
 }
 
 TEST_F(HostileEnvTest, LockedPastBusyTimeoutOnceExits75AndRecordsASkippedWarning) {
   MakeQueueDb(db_, 50);
-  WriteFile(config_, "journal: " + journal_ + "\ndefaults: { busy_timeout: 300ms }\n"
-                     "databases:\n  - name: app\n    path: " + db_ +
-                     "\n    lease_requeue: [ { table: tasks } ]\n");
+  WriteFile(config_, "journal: " + journal_ +
+                         "\ndefaults: { busy_timeout: 300ms }\n"
+                         "databases:\n  - name: app\n    path: " +
+                         db_ + "\n    lease_requeue: [ { table: tasks } ]\n");
   LockHolder app(db_);
   ASSERT_TRUE(app.held());
   for (const char* job : {"analyze", "lease_requeue"}) {
@@ -68,8 +71,8 @@ TEST_F(HostileEnvTest, LockedPastBusyTimeoutOnceExits75AndRecordsASkippedWarning
   }
   // Read-only work and a WAL backup do not need the write lock: they go through.
   EXPECT_EQ(RunMaintd({"--config", config_, "once", "--job", "health", "app"}).exit_code, 0);
-  EXPECT_EQ(RunMaintd({"--config", config_, "backup", "--dest", dir_.File("bk"), "app"})
-                .exit_code, 0);
+  EXPECT_EQ(RunMaintd({"--config", config_, "backup", "--dest", dir_.File("bk"), "app"}).exit_code,
+            0);
   app.Release();
   auto r = RunMaintd({"--config", config_, "once", "--job", "lease_requeue", "app"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -78,18 +81,20 @@ TEST_F(HostileEnvTest, LockedPastBusyTimeoutOnceExits75AndRecordsASkippedWarning
 
 TEST_F(HostileEnvTest, LockedPastBusyTimeoutTheDaemonSkipsRetriesAndSurvives) {
   MakeQueueDb(db_, 50);
-  WriteFile(config_, "journal: " + journal_ + "\nhttp: { listen: \"127.0.0.1:0\" }\n"
-                     "defaults: { busy_timeout: 200ms }\n"
-                     "databases:\n  - name: app\n    path: " + db_ +
-                     "\n    lease_requeue: [ { table: tasks, every: 300ms } ]\n");
+  WriteFile(config_, "journal: " + journal_ +
+                         "\nhttp: { listen: \"127.0.0.1:0\" }\n"
+                         "defaults: { busy_timeout: 200ms }\n"
+                         "databases:\n  - name: app\n    path: " +
+                         db_ + "\n    lease_requeue: [ { table: tasks, every: 300ms } ]\n");
   LockHolder app(db_);
   ASSERT_TRUE(app.held());
   ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
   int port = DaemonPort(daemon);
   ASSERT_NE(port, 0) << daemon.Stderr();
   auto skipped = [&] {
-    return SilentQueryInt(journal_, "SELECT count(*) FROM sqlite_health_checks WHERE "
-                                    "check_type = 'lease_requeue' AND status = 'warning'");
+    return SilentQueryInt(journal_,
+                          "SELECT count(*) FROM sqlite_health_checks WHERE "
+                          "check_type = 'lease_requeue' AND status = 'warning'");
   };
   // Skipped at several slots in a row (retried each time), alive and healthy meanwhile.
   ASSERT_TRUE(WaitFor([&] { return skipped() >= 3; }, seconds(30))) << daemon.Stderr();
@@ -98,28 +103,32 @@ TEST_F(HostileEnvTest, LockedPastBusyTimeoutTheDaemonSkipsRetriesAndSurvives) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'"), 0);
   // The lock goes away: the next slot does the work.
   app.Release();
-  EXPECT_TRUE(WaitFor([&] {
-    return QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'") == 50;
-  }, seconds(15))) << daemon.Stderr();
+  EXPECT_TRUE(WaitFor(
+      [&] { return QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'") == 50; },
+      seconds(15)))
+      << daemon.Stderr();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
 }
 
 TEST_F(HostileEnvTest, DatabaseDeletedWhileTheDaemonRuns) {
   MakeWalDb(db_, 500);
-  WriteFile(config_, "http: { listen: \"127.0.0.1:0\" }\n"
-                     "defaults: { checkpoint: { every: 200ms }, health: { quick_check_every: 300ms } }\n"
-                     "databases:\n  - name: app\n    path: " + db_ + "\n");
+  WriteFile(config_,
+            "http: { listen: \"127.0.0.1:0\" }\n"
+            "defaults: { checkpoint: { every: 200ms }, health: { quick_check_every: 300ms } }\n"
+            "databases:\n  - name: app\n    path: " +
+                db_ + "\n");
   ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
   int port = DaemonPort(daemon);
   ASSERT_NE(port, 0) << daemon.Stderr();
-  ASSERT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "job=checkpoint") >= 1; },
-                      seconds(15))) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "job=checkpoint") >= 1; }, seconds(15)))
+      << daemon.Stderr();
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db_ + suffix);
   // Later runs fail (logged) and the daemon stays up, serving /healthz.
   int before = CountOf(daemon.Stderr(), "status=critical");
   ASSERT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "status=critical") >= before + 3; },
-                      seconds(20))) << daemon.Stderr();
+                      seconds(20)))
+      << daemon.Stderr();
   EXPECT_TRUE(daemon.Running());
   EXPECT_EQ(HttpGetStatus(port, "/healthz"), 200);
   // It does not quietly make an empty database where the application's was.
@@ -130,9 +139,11 @@ TEST_F(HostileEnvTest, DatabaseDeletedWhileTheDaemonRuns) {
 
 TEST_F(HostileEnvTest, DatabaseReplacedWhileTheDaemonRuns) {
   MakeWalDb(db_, 500);
-  WriteFile(config_, "http: { listen: \"127.0.0.1:0\" }\n"
-                     "defaults: { checkpoint: { every: 200ms }, health: { quick_check_every: 300ms } }\n"
-                     "databases:\n  - name: app\n    path: " + db_ + "\n");
+  WriteFile(config_,
+            "http: { listen: \"127.0.0.1:0\" }\n"
+            "defaults: { checkpoint: { every: 200ms }, health: { quick_check_every: 300ms } }\n"
+            "databases:\n  - name: app\n    path: " +
+                db_ + "\n");
   ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
   int port = DaemonPort(daemon);
   ASSERT_NE(port, 0) << daemon.Stderr();
@@ -146,10 +157,14 @@ TEST_F(HostileEnvTest, DatabaseReplacedWhileTheDaemonRuns) {
   std::string other_digest = ContentDigest(other);
   ASSERT_EQ(::rename(other.c_str(), db_.c_str()), 0);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(db_ + suffix);
-  ASSERT_TRUE(WaitFor([&] {
-    return QueryInt(db_, "SELECT count(*) FROM sqlite_master WHERE name = "
-                         "'sqlite_health_checks'") == 1;
-  }, seconds(15))) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(db_,
+                        "SELECT count(*) FROM sqlite_master WHERE name = "
+                        "'sqlite_health_checks'") == 1;
+      },
+      seconds(15)))
+      << daemon.Stderr();
   EXPECT_EQ(ContentDigest(db_), other_digest);
   EXPECT_EQ(QueryText(db_, "PRAGMA integrity_check"), "ok");
 
@@ -162,7 +177,8 @@ TEST_F(HostileEnvTest, DatabaseReplacedWhileTheDaemonRuns) {
   ASSERT_EQ(::rename(junk.c_str(), db_.c_str()), 0);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(db_ + suffix);
   ASSERT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "status=critical") >= before + 3; },
-                      seconds(20))) << daemon.Stderr();
+                      seconds(20)))
+      << daemon.Stderr();
   EXPECT_TRUE(ReadFile(db_) == bytes) << "the daemon wrote into a file that is not a database";
   EXPECT_FALSE(fs::exists(db_ + "-wal"));
   EXPECT_TRUE(daemon.Running());
@@ -218,15 +234,19 @@ TEST_F(HostileEnvTest, ReadOnlyDatabaseIsReadNeverWritten) {
   fs::create_directory(ro_dir);
   fs::create_directory(rw_dir);
   std::string db = ro_dir + "/app.db";
-  ExecSql(db, "CREATE TABLE items(id INTEGER PRIMARY KEY, body TEXT);"
-              "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<2000) "
-              "INSERT INTO items(body) SELECT hex(randomblob(100)) FROM c;"
-              "DELETE FROM items WHERE id <= 1000;");
+  ExecSql(db,
+          "CREATE TABLE items(id INTEGER PRIMARY KEY, body TEXT);"
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<2000) "
+          "INSERT INTO items(body) SELECT hex(randomblob(100)) FROM c;"
+          "DELETE FROM items WHERE id <= 1000;");
   std::string config = rw_dir + "/c.yaml";
-  WriteFile(config, "lock_dir: " + rw_dir + "\n"
-                    "defaults: { vacuum: { full_when_no_auto_vacuum: true, trigger_free_ratio: 0.01,"
-                    " min_free_pages: 1, min_free_disk_factor: 1 } }\n"
-                    "databases:\n  - name: app\n    path: " + db + "\n");
+  WriteFile(config,
+            "lock_dir: " + rw_dir +
+                "\n"
+                "defaults: { vacuum: { full_when_no_auto_vacuum: true, trigger_free_ratio: 0.01,"
+                " min_free_pages: 1, min_free_disk_factor: 1 } }\n"
+                "databases:\n  - name: app\n    path: " +
+                db + "\n");
   ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
   ASSERT_EQ(::chmod(rw_dir.c_str(), 0777), 0);
   ASSERT_EQ(::chmod(db.c_str(), 0444), 0);
@@ -239,17 +259,16 @@ TEST_F(HostileEnvTest, ReadOnlyDatabaseIsReadNeverWritten) {
 
   auto check = RunMaintdUnprivileged({"--config", config, "check", "app"}, rw_dir);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  auto health = RunMaintdUnprivileged({"--config", config, "once", "--job", "health", "app"},
-                                      rw_dir);
+  auto health =
+      RunMaintdUnprivileged({"--config", config, "once", "--job", "health", "app"}, rw_dir);
   EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
   auto backup = RunMaintdUnprivileged(
       {"--config", config, "backup", "--dest", rw_dir + "/backups", "app"}, rw_dir);
   EXPECT_EQ(backup.exit_code, 0) << backup.out << backup.err;
   // Writing jobs fail with a message, exit 1, no crash.
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"once", "--job", "analyze", "app"},
-        std::vector<std::string>{"once", "--job", "vacuum", "app"},
-        std::vector<std::string>{"vacuum", "--full", "app"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"once", "--job", "analyze", "app"},
+                                        std::vector<std::string>{"once", "--job", "vacuum", "app"},
+                                        std::vector<std::string>{"vacuum", "--full", "app"}}) {
     args.insert(args.begin(), {"--config", config});
     auto r = RunMaintdUnprivileged(args, rw_dir);
     EXPECT_EQ(r.exit_code, 1) << args[3] << " " << args[4] << "\n" << r.out << r.err;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -20,8 +21,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lib/config/config.h"
 #include "tests/support/test_util.h"
@@ -163,8 +162,7 @@ inline int64_t MissingIds(const std::string& db, const std::vector<int64_t>& ids
     list.clear();
     size_t end = std::min(ids.size(), i + 500);
     for (size_t k = i; k < end; ++k) list += (list.empty() ? "" : ",") + std::to_string(ids[k]);
-    int64_t present =
-        QueryInt(db, "SELECT count(*) FROM writer_rows WHERE id IN (" + list + ")");
+    int64_t present = QueryInt(db, "SELECT count(*) FROM writer_rows WHERE id IN (" + list + ")");
     missing += static_cast<int64_t>(end - i) - present;
   }
   return missing;
@@ -252,8 +250,10 @@ class LockHolder {
       sqlite3* db = nullptr;
       char ok = '0';
       if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
-          sqlite3_exec(db, (begin + "; CREATE TABLE IF NOT EXISTS lock_holder(x); "
-                                    "INSERT INTO lock_holder VALUES (1);").c_str(),
+          sqlite3_exec(db,
+                       (begin + "; CREATE TABLE IF NOT EXISTS lock_holder(x); "
+                                "INSERT INTO lock_holder VALUES (1);")
+                           .c_str(),
                        nullptr, nullptr, nullptr) == SQLITE_OK) {
         ok = '1';
       }

@@ -120,8 +120,7 @@ int FileControl(sqlite3_file* f, int op, void* arg) {
   if (op == SQLITE_FCNTL_SIZE_HINT && Matches(f, &plan) && plan.kind == FaultKind::kDiskFull &&
       g_bytes.load() >= plan.after_bytes) {
     sqlite3_int64 size = 0;
-    if (r->pMethods->xFileSize(r, &size) == SQLITE_OK &&
-        *static_cast<sqlite3_int64*>(arg) > size) {
+    if (r->pMethods->xFileSize(r, &size) == SQLITE_OK && *static_cast<sqlite3_int64*>(arg) > size) {
       ++g_faults;
       return SQLITE_FULL;
     }
@@ -168,14 +167,44 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 
 // Version 3 methods for wrapped files whose real methods are version 3 (the unix VFS's
 // regular files), version 1 for the rest (no shared memory, no mmap).
-const sqlite3_io_methods kMethodsV3 = {
-    3,        Close,     Read,       Write,    Truncate,  Sync,   FileSize,
-    Lock,     Unlock,    CheckReservedLock,    FileControl,       SectorSize,
-    DeviceCharacteristics, ShmMap, ShmLock,    ShmBarrier, ShmUnmap, Fetch, Unfetch};
-const sqlite3_io_methods kMethodsV1 = {
-    1,        Close,     Read,       Write,    Truncate,  Sync,   FileSize,
-    Lock,     Unlock,    CheckReservedLock,    FileControl,       SectorSize,
-    DeviceCharacteristics, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const sqlite3_io_methods kMethodsV3 = {3,
+                                       Close,
+                                       Read,
+                                       Write,
+                                       Truncate,
+                                       Sync,
+                                       FileSize,
+                                       Lock,
+                                       Unlock,
+                                       CheckReservedLock,
+                                       FileControl,
+                                       SectorSize,
+                                       DeviceCharacteristics,
+                                       ShmMap,
+                                       ShmLock,
+                                       ShmBarrier,
+                                       ShmUnmap,
+                                       Fetch,
+                                       Unfetch};
+const sqlite3_io_methods kMethodsV1 = {1,
+                                       Close,
+                                       Read,
+                                       Write,
+                                       Truncate,
+                                       Sync,
+                                       FileSize,
+                                       Lock,
+                                       Unlock,
+                                       CheckReservedLock,
+                                       FileControl,
+                                       SectorSize,
+                                       DeviceCharacteristics,
+                                       nullptr,
+                                       nullptr,
+                                       nullptr,
+                                       nullptr,
+                                       nullptr,
+                                       nullptr};
 
 int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   auto* ff = reinterpret_cast<FaultyFile*>(file);
@@ -275,10 +304,14 @@ int64_t FaultyVfs::faults_injected() { return g_faults.load(); }
 
 const char* ToString(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kNone: return "none";
-    case FaultKind::kDiskFull: return "SQLITE_FULL";
-    case FaultKind::kWriteError: return "SQLITE_IOERR_WRITE";
-    case FaultKind::kSyncError: return "SQLITE_IOERR_FSYNC";
+    case FaultKind::kNone:
+      return "none";
+    case FaultKind::kDiskFull:
+      return "SQLITE_FULL";
+    case FaultKind::kWriteError:
+      return "SQLITE_IOERR_WRITE";
+    case FaultKind::kSyncError:
+      return "SQLITE_IOERR_FSYNC";
   }
   return "?";
 }

@@ -23,9 +23,9 @@ namespace maintd::test {
 
 enum class FaultKind {
   kNone,
-  kDiskFull,      // xWrite extending the file -> SQLITE_FULL (rewrites inside it succeed)
-  kWriteError,    // xWrite -> SQLITE_IOERR_WRITE (every write: a failing device)
-  kSyncError,     // xSync -> SQLITE_IOERR_FSYNC
+  kDiskFull,    // xWrite extending the file -> SQLITE_FULL (rewrites inside it succeed)
+  kWriteError,  // xWrite -> SQLITE_IOERR_WRITE (every write: a failing device)
+  kSyncError,   // xSync -> SQLITE_IOERR_FSYNC
 };
 
 struct FaultPlan {
