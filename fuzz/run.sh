@@ -5,6 +5,7 @@
 #   fuzz/run.sh [SECONDS]        default 60 (or $FUZZ_SECONDS); 0 = build only
 #   FUZZ_BUILD_DIR=build-fuzz    where the binary and the grown corpus go
 #   FUZZ_JOBS=N                  parallel fuzzing processes (default: one, in-process)
+#   FUZZ_SEED=N                  libFuzzer's -seed (CI fixes it: the same run every time)
 #
 # The project itself builds with g++; only the config loader and the unit parsers (a few
 # files, plus the system yaml-cpp) are compiled here, so this takes seconds, not a full build.
@@ -49,7 +50,8 @@ start=$(date +%s)
 set +e
 "$BIN" "$BUILD/corpus" fuzz/corpus tests/reliability/hostile_configs \
   -dict=fuzz/config.dict -max_total_time="$SECS" -max_len=16384 -timeout=10 \
-  -rss_limit_mb=2048 ${FUZZ_JOBS:+-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS} \
+  -rss_limit_mb=2048 -malloc_limit_mb=1024 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
+  ${FUZZ_JOBS:+-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS} \
   -artifact_prefix="$BUILD/artifacts/" -print_final_stats=1 >"$BUILD/fuzz.log" 2>&1
 rc=$?
 set -e
