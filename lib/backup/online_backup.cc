@@ -14,6 +14,8 @@
 
 #include "lib/backup/catalog.h"
 #include "lib/backup/file_util.h"
+#include "lib/backup/snapshot_copy.h"
+#include "lib/backup/temp_backup.h"
 #include "lib/backup/verify.h"
 #include "lib/inspect/db_stats.h"
 
@@ -57,70 +59,13 @@ class SourceSnapshot {
   int64_t old_mmap_ = -1;
 };
 
-// The temp file: our descriptor (which created it, 0600) and SQLite's connection to it. Our
-// descriptor is closed only after SQLite's connection, so closing it cannot drop locks
-// SQLite holds. Removed on destruction unless Keep() was called.
-class TempBackup {
- public:
-  explicit TempBackup(std::string path) : path_(std::move(path)) {}
-  ~TempBackup() {
-    CloseDb();
-    if (fd_ >= 0) ::close(fd_);
-    if (!keep_) ::unlink(path_.c_str());
+Status StopRequested(StopToken* stop, std::optional<Steady::time_point> deadline) {
+  if (stop && stop->stop_requested()) return Status::Interrupted("backup stopped before it finished");
+  if (deadline && Steady::now() >= *deadline) {
+    return Status::Interrupted("backup interrupted by the deadline");
   }
-  Status Create() {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) return Status::IoError("cannot create " + path_ + ": " + std::strerror(errno));
-    int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
-    if (rc != SQLITE_OK) {
-      return StatusFromSqlite(rc, "cannot open " + path_ + ": " + sqlite3_errstr(rc));
-    }
-    // No journal, no syncs from SQLite: the file is private until renamed, and it is
-    // flushed chunk by chunk below, then fsynced once.
-    char* err = nullptr;
-    rc = sqlite3_exec(db_,
-                      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                      "PRAGMA locking_mode=EXCLUSIVE",
-                      nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return StatusFromSqlite(rc, "set up " + path_ + ": " + msg);
-    return Status::Ok();
-  }
-  // Starts write-back of what the last chunk dirtied and waits for the previous chunk's.
-  void WriteBack() {
-    if (srf_ok_ &&
-        ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE) == 0) {
-      return;
-    }
-    srf_ok_ = false;
-    (void)::fdatasync(fd_);
-  }
-  Status CloseDb() {
-    if (db_ == nullptr) return Status::Ok();
-    int rc = sqlite3_close_v2(db_);
-    db_ = nullptr;
-    return rc == SQLITE_OK ? Status::Ok() : StatusFromSqlite(rc, "close " + path_);
-  }
-  Status SyncAndClose() {
-    MAINTD_RETURN_IF_ERROR(CloseDb());
-    if (::fsync(fd_) != 0) return Status::IoError("fsync " + path_ + ": " + std::strerror(errno));
-    int rc = ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return Status::IoError("close " + path_ + ": " + std::strerror(errno));
-    return Status::Ok();
-  }
-  sqlite3* db() const { return db_; }
-  const std::string& path() const { return path_; }
-  void Keep() { keep_ = true; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  sqlite3* db_ = nullptr;
-  bool keep_ = false;
-  bool srf_ok_ = true;
-};
+  return Status::Ok();
+}
 
 // Copies every page of `source` into `dest` in chunks under the caller's read transaction.
 Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, StopToken* stop,
@@ -138,14 +83,8 @@ Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, Stop
       ++*steps;
       dest.WriteBack();
       if (rc == SQLITE_DONE) break;
-      if (stop && stop->stop_requested()) {
-        status = Status::Interrupted("backup stopped before it finished");
-        break;
-      }
-      if (deadline && Steady::now() >= *deadline) {
-        status = Status::Interrupted("backup interrupted by the deadline");
-        break;
-      }
+      status = StopRequested(stop, deadline);
+      if (!status.ok()) break;
       busy_until = Steady::now() + source.busy_timeout();
       continue;
     }
@@ -190,16 +129,17 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
 
   SourceSnapshot snapshot(source);
   r.snapshot = clock.Now();
-  MAINTD_RETURN_IF_ERROR(snapshot.Begin(options.mmap_bytes));
-  auto page_size = source.QueryInt("PRAGMA page_size");
-  auto page_count = source.QueryInt("PRAGMA page_count");
-  auto journal_mode = source.QueryText("PRAGMA journal_mode");
-  if (!page_size.ok()) return page_size.status();
-  if (!page_count.ok()) return page_count.status();
-  if (!journal_mode.ok()) return journal_mode.status();
-  r.page_size = *page_size;
-  r.page_count = *page_count;
-  r.journal_mode = *journal_mode;
+  auto pinned = PinSnapshot(
+      source, [&] { return snapshot.Begin(options.mmap_bytes); },
+      options.method == BackupMethod::kAuto);
+  if (!pinned.ok()) return pinned.status();
+  r.page_size = pinned->page_size;
+  r.page_count = pinned->page_count;
+  r.journal_mode = pinned->journal_mode;
+  r.method = pinned->file_copy ? "file" : "page";
+  if (!pinned->file_copy && options.method == BackupMethod::kAuto) {
+    spdlog::info("backup of {}: copying page by page ({})", r.source, pinned->fallback_reason);
+  }
   const int64_t db_bytes = r.page_size * r.page_count;
 
   // Free disk first, before anything is written.
@@ -245,10 +185,24 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
 
   TempBackup temp(options.dir + "/" + BackupTempName(final_name));
   MAINTD_RETURN_IF_ERROR(temp.Create());
-  int64_t chunk_pages =
-      std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
   auto copy_start = Steady::now();
-  MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, stop, deadline, &r.steps));
+  if (pinned->file_copy) {
+    auto write = [&](const void* data, int64_t n, int64_t offset) {
+      return temp.Write(data, n, offset);
+    };
+    auto after_chunk = [&]() -> Status {
+      ++r.steps;
+      temp.WriteBack();
+      return StopRequested(stop, deadline);
+    };
+    MAINTD_RETURN_IF_ERROR(
+        CopyPinnedSnapshot(source, *pinned, options.chunk_bytes, write, after_chunk));
+  } else {
+    MAINTD_RETURN_IF_ERROR(temp.OpenDb());
+    int64_t chunk_pages =
+        std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
+    MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, stop, deadline, &r.steps));
+  }
   snapshot.End();  // release the snapshot at once: checkpoints may pass it again
   r.copy_ms = MsSince(copy_start);
 

@@ -2,19 +2,25 @@
 // The online backup: a consistent copy of a live database that completes while other
 // processes keep writing, then verified and renamed into place (catalog.h names the files).
 //
-// Method: SQLite's backup API under ONE read transaction that we open on the source
-// connection ourselves (BEGIN; SELECT ...), stepped in chunks of `chunk_bytes`.
-// sqlite3_backup_step() only opens (and closes) a read transaction of its own when the
-// source connection has none, and the backup restarts only when the source pager sees a
-// new snapshot, so under our transaction every step reads the same snapshot: the copy
-// finishes under any write rate, like a one-shot backup_step(-1), while the stop token and
-// deadline are honoured between chunks. It is a page-for-page copy: WAL mode, page size,
-// auto_vacuum and free pages are kept, so a restored file behaves exactly like the original,
-// and it runs near `cp` speed. VACUUM INTO was not chosen: it rebuilds every table and index
-// (CPU-bound, slower on large files), writes a rollback-mode file (a restore would silently
-// take a WAL application out of WAL mode) and cannot be stopped midway.
+// Method, chosen per run:
+//   - file copy (snapshot_copy.h), the default: the snapshot is pinned under one read
+//     transaction on the source, then the main file is copied in chunks and the pages the
+//     snapshot has in the WAL are written over it from their frames. About the speed of
+//     `cp`: one read and one write per chunk instead of one per page.
+//   - page copy, when the snapshot cannot be pinned that way (read-only database, no shared
+//     memory, an unexpected wal-index: logged at info with the reason) or when asked: SQLite's
+//     backup API stepped in chunks under the same kind of read transaction. Because the
+//     source connection already has a read transaction, sqlite3_backup_step() neither opens
+//     nor closes one and never restarts: it finishes under any write rate like a one-shot
+//     backup_step(-1), but can stop between chunks. CPU-bound: one read and write per page.
+// Both give a page-for-page copy: WAL mode, page size, auto_vacuum and free pages are kept, so
+// a restored file behaves exactly like the original. VACUUM INTO was not chosen: it
+// rebuilds every table and index (CPU-bound, slower on large files), writes a rollback-mode
+// file (a restore would silently take a WAL application out of WAL mode) and cannot be
+// stopped midway. Both honour the stop token and deadline between chunks.
 //
-// In WAL mode the copy never blocks writers; checkpoints cannot pass our snapshot while it
+// In WAL mode the copy never blocks writers (the file copy holds the write lock for the
+// millisecond it takes to pin the snapshot); checkpoints cannot pass our snapshot while it
 // runs (the WAL grows by what is written meanwhile and is reset by the next checkpoint). In
 // rollback-journal mode the read transaction holds SHARED for the whole copy and writers
 // wait: SQLite's limit, logged as a warning.
@@ -48,6 +54,11 @@
 
 namespace maintd {
 
+enum class BackupMethod {
+  kAuto,      // file copy when the snapshot can be pinned, else page copy
+  kPageCopy,  // always SQLite's backup API (tests compare the two)
+};
+
 struct BackupOptions {
   std::string dir;   // destination directory; created (0700) when missing
   std::string name;  // backup file prefix: the database's name
@@ -57,7 +68,8 @@ struct BackupOptions {
   double min_free_disk_factor = 2.0;
   int64_t free_disk_margin = 64LL << 20;
   int64_t chunk_bytes = 8LL << 20;  // copied per step, then written back to disk
-  int64_t mmap_bytes = 0;           // PRAGMA mmap_size on the source during the copy; 0 = off
+  int64_t mmap_bytes = 0;  // page copy: PRAGMA mmap_size on the source meanwhile; 0 = off
+  BackupMethod method = BackupMethod::kAuto;
   // Free bytes available in `dir`; empty = statvfs. Tests inject values here.
   std::function<Result<int64_t>(const std::string& dir)> free_bytes;
 };
@@ -70,6 +82,7 @@ struct BackupResult {
   int64_t page_size = 0;
   int64_t page_count = 0;
   std::string journal_mode;
+  std::string method;  // "file" or "page"
   int64_t steps = 0;
   int64_t copy_ms = 0;  // backup steps
   int64_t sync_ms = 0;  // final fsync of file and directory

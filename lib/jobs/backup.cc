@@ -49,7 +49,8 @@ class BackupJob final : public Job {
                   {"verify_ms", r.verify_ms},
                   {"verify", r.verify},
                   {"verify_result", r.verify_result},
-                  {"journal_mode", r.journal_mode}}};
+                  {"journal_mode", r.journal_mode},
+                  {"method", r.method}}};
     if (options_.rotate) {
       auto rotated = RotateBackups(opts.dir, db.name, db.path, db.policy.backup.keep, r.path);
       if (rotated.ok()) {

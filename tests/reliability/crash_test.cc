@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -58,14 +59,22 @@ class CrashTest : public ::testing::Test {
     return args;
   }
 
-  // Runs `args` to completion, measuring T (the kill window). It must succeed.
-  void Calibrate(const std::vector<std::string>& args) {
-    auto start = steady_clock::now();
-    ChildProcess p(Cmd(args), {}, dir_.path());
-    int code = p.Wait(seconds(120));
-    duration_ = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
-    ASSERT_EQ(code, 0) << p.Stdout() << p.Stderr();
-    ASSERT_GT(duration_.count(), 50) << "too fast to kill mid-way: make the job bigger";
+  // Runs `args` to completion, measuring T (the kill window). It must succeed. A fast
+  // machine (a Release build on an idle CI box) can finish the job in a few tens of ms:
+  // while T < 200 ms and `grow` is given, scale_ doubles (up to 8) and grow() makes the
+  // job that much bigger, then T is measured again.
+  void Calibrate(const std::vector<std::string>& args, const std::function<void()>& grow = {}) {
+    while (true) {
+      auto start = steady_clock::now();
+      ChildProcess p(Cmd(args), {}, dir_.path());
+      int code = p.Wait(seconds(120));
+      duration_ = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+      ASSERT_EQ(code, 0) << p.Stdout() << p.Stderr();
+      if (duration_.count() >= 200 || !grow || scale_ >= 8) break;
+      scale_ *= 2;
+      grow();
+    }
+    ASSERT_GT(duration_.count(), 20) << "too fast to kill mid-way: make the job bigger";
   }
 
   // Starts `args` and SIGKILLs it after a random delay in [0, T). True when it was still
@@ -131,6 +140,7 @@ class CrashTest : public ::testing::Test {
   std::string db_, config_, name_;
   int iterations_ = 5;
   milliseconds duration_{0};
+  int scale_ = 1;  // how many times the calibrated job was made bigger
   int runs_ = 0, killed_ = 0, orphans_repaired_ = 0;
   double max_writer_ms_ = 0;
 };
@@ -157,11 +167,12 @@ TEST_F(CrashTest, IncrementalVacuum) {
             "pages_per_step: 8, pause_between_steps: 5ms }\n"
             "databases:\n  - name: app\n    path: " +
                 db_ + "\n");
-  Refill(db_, 6000);
-  Calibrate({"once", "--job", "vacuum", "app"});
+  auto fill = [&] { Refill(db_, 6000 * scale_); };
+  fill();
+  Calibrate({"once", "--job", "vacuum", "app"}, fill);
   for (int i = 0; More(i, true); ++i) {
     SCOPED_TRACE("iteration " + std::to_string(i));
-    Refill(db_, 6000);
+    fill();
     Writer writer(db_, dir_.path(), 2);
     ASSERT_TRUE(writer.WaitForCommits(10, seconds(10)));
     RunAndKill({"once", "--job", "vacuum", "app"});
@@ -175,11 +186,12 @@ TEST_F(CrashTest, FullVacuum) {
   name_ = "full vacuum (vacuum --full)";
   MakeVacuumDb(db_);
   WriteFile(config_, "databases:\n  - name: app\n    path: " + db_ + "\n");
-  Refill(db_, 20000);
-  Calibrate({"vacuum", "--full", "app"});
+  auto fill = [&] { Refill(db_, 20000 * scale_); };
+  fill();
+  Calibrate({"vacuum", "--full", "app"}, fill);
   for (int i = 0; More(i, true); ++i) {
     SCOPED_TRACE("iteration " + std::to_string(i));
-    Refill(db_, 20000);
+    fill();
     Writer writer(db_, dir_.path(), 2);
     ASSERT_TRUE(writer.WaitForCommits(10, seconds(10)));
     RunAndKill({"vacuum", "--full", "app"});
@@ -197,7 +209,8 @@ TEST_F(CrashTest, Backup) {
                          ", keep: 3, verify: quick } }\n"
                          "databases:\n  - name: app\n    path: " +
                          db_ + "\n");
-  Calibrate({"backup", "app"});
+  // Doubling adds as many rows as there are.
+  Calibrate({"backup", "app"}, [&] { MakeWalDb(db_, 30000 * scale_ / 2, 1000); });
   for (int i = 0; More(i); ++i) {
     SCOPED_TRACE("iteration " + std::to_string(i));
     Writer writer(db_, dir_.path(), 2);
