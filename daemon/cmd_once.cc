@@ -13,10 +13,12 @@ struct OnceOptions {
   std::vector<std::string> dbs;
 };
 
-// 1 when anything failed, else 75 when something was busy or locked, else 0.
+// 1 when anything failed, else 78 when a rule does not fit the database's schema (the
+// config needs fixing), else 75 when something was busy or locked, else 0.
 int CombineExit(int current, int next) {
-  if (current == 1 || next == 1) return 1;
-  if (current == 75 || next == 75) return 75;
+  for (int code : {1, 78, 75}) {
+    if (current == code || next == code) return code;
+  }
   return std::max(current, next);
 }
 
@@ -61,7 +63,9 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
                 << (out.skipped ? " skipped" : "") << " " << out.duration_ms << "ms "
                 << (out.error.ok() ? out.report.summary : out.error.message()) << "\n";
       int code = 0;
-      if (!out.error.ok()) code = out.error.busy() ? 75 : 1;
+      if (out.error.busy()) code = 75;
+      else if (out.error.code() == StatusCode::kConfig) code = 78;
+      else if (!out.error.ok()) code = 1;
       else if (out.status == HealthStatus::kCritical) code = 1;
       exit_code = CombineExit(exit_code, code);
     }

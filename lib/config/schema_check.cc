@@ -20,8 +20,11 @@ std::string KeyPath(const std::string& db, const char* list, size_t index, const
 Status CheckTable(Connection& conn, const std::string& key, const std::string& table,
                   TableInfo* info) {
   auto read = ReadTableInfo(conn, "main", table);
-  if (!read.ok())
-    return Status::Config(key + ": cannot read the schema: " + read.status().message());
+  // Not a config problem: the database is corrupt, locked or unreadable (its code is kept,
+  // so a corrupt database is reported as corrupt, a locked one is retried).
+  if (!read.ok()) {
+    return Status(read.status().code(), key + ": cannot read the schema: " + read.status().message());
+  }
   if (!read->has_value()) {
     return Status::Config(key + ": no table '" + table + "' in " + conn.path());
   }

@@ -146,5 +146,23 @@ TEST(OnceE2E, CheckFindsCorruption) {
   EXPECT_NE(r.out.find("FAILED"), std::string::npos) << r.out;
 }
 
+// A rule that does not fit the database (checked again by the job before it writes) is a
+// config problem: exit 78 naming the key, as validate-config and daemon start say.
+TEST(OnceE2E, RetentionRuleThatDoesNotFitTheSchemaExits78) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  ExecSql(db, "PRAGMA journal_mode=WAL; CREATE TABLE events(id INTEGER PRIMARY KEY, "
+              "created_at INTEGER, body TEXT); INSERT INTO events VALUES (1, 0, 'x');");
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, ConfigWith(db, "    retention:\n      - { table: events, time_column: ts, "
+                                   "delete_after: 30d }\n"));
+  auto r = RunMaintd({"--config", config, "once", "--job", "retention", "app"});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("retention[0].time_column"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("no column 'ts'"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(RunMaintd({"--config", config, "validate-config"}).exit_code, 78);
+}
+
 }  // namespace
 }  // namespace maintd::test
