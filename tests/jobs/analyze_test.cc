@@ -5,20 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "lib/inspect/db_stats.h"
+#include "tests/support/job_util.h"
 #include "tests/support/test_util.h"
 
 namespace maintd {
 namespace {
 
 using namespace std::chrono_literals;
-
-Connection OpenDb(const std::string& path, Millis busy_timeout = 5s) {
-  OpenOptions options;
-  options.busy_timeout = busy_timeout;
-  auto conn = Connection::Open(path, options);
-  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-  return std::move(conn).value();
-}
 
 // Two application tables; t has 2000 rows and an index on k with 50 distinct values.
 void MakeIndexedDb(const std::string& path) {
@@ -43,7 +36,7 @@ TEST(Analyze, LimitedCreatesStat1Rows) {
   std::string path = dir.File("app.db");
   MakeIndexedDb(path);
   ASSERT_EQ(Stat1Rows(path), 0);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto report = RunAnalyze(conn, AnalyzeMode::kLimited, 100);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->checks.size(), 1u);
@@ -71,7 +64,7 @@ TEST(Analyze, FullCountsEveryRow) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeIndexedDb(path);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   ASSERT_TRUE(conn.Exec("PRAGMA analysis_limit=7").ok());
   auto report = RunAnalyze(conn, AnalyzeMode::kFull, 100);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -86,7 +79,7 @@ TEST(Analyze, OptimizeFallsBackToLimitedBefore346) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeIndexedDb(path);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto report = RunAnalyze(conn, AnalyzeMode::kOptimize, 1000);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const nlohmann::json& d = report->checks[0].details;
@@ -107,9 +100,9 @@ TEST(Analyze, BusyWhenAnotherWriterHoldsTheLock) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeIndexedDb(path);
-  Connection other = OpenDb(path);
+  Connection other = test::OpenTestDb(path);
   ASSERT_TRUE(other.Exec("BEGIN IMMEDIATE; INSERT INTO u VALUES(1);").ok());
-  Connection conn = OpenDb(path, 50ms);
+  Connection conn = test::OpenTestDb(path, 50ms);
   auto t0 = std::chrono::steady_clock::now();
   auto report = RunAnalyze(conn, AnalyzeMode::kLimited, 100);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
@@ -124,18 +117,13 @@ TEST(AnalyzeJob, RunsConfiguredMode) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeIndexedDb(path);
-  ResolvedDatabase db;
-  db.name = "app";
-  db.path = path;
+  ResolvedDatabase db = test::TestDbEntry(path);
   db.policy.analyze.mode = AnalyzeMode::kFull;
-  Connection conn = OpenDb(path);
-  StopToken stop;
-  JobContext ctx{db,          conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
-                 std::nullopt};
+  Connection conn = test::OpenTestDb(path);
   auto job = MakeAnalyzeJob(db);
   EXPECT_EQ(job->name(), "analyze");
   EXPECT_FALSE(job->destructive());
-  auto report = job->Run(ctx);
+  auto report = test::RunJobOnce(*job, db, conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->checks[0].details.at("mode"), "full");
   EXPECT_EQ(test::QueryText(path, "SELECT stat FROM sqlite_stat1 WHERE idx='t_k'"), "2000 40");

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "lib/inspect/db_stats.h"
+#include "tests/support/job_util.h"
 #include "tests/support/test_util.h"
 
 namespace maintd {
@@ -21,26 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Connection OpenDb(const std::string& path, Millis busy_timeout = 5s) {
-  OpenOptions options;
-  options.busy_timeout = busy_timeout;
-  auto conn = Connection::Open(path, options);
-  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-  return std::move(conn).value();
-}
-
-ResolvedDatabase Db(const std::string& path) {
-  ResolvedDatabase db;
-  db.name = FileStem(path);
-  db.path = path;
-  return db;
-}
-
+ResolvedDatabase Db(const std::string& path) { return test::TestDbEntry(path, FileStem(path)); }
 Result<JobReport> RunJob(const ResolvedDatabase& db, Connection& conn) {
-  StopToken stop;
-  JobContext ctx{db,          conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
-                 std::nullopt};
-  return MakeCheckpointJob(db)->Run(ctx);
+  return test::RunJobOnce(*MakeCheckpointJob(db), db, conn);
 }
 
 // A separate process holding a read transaction on `db` (pinning the WAL) until destroyed.
@@ -88,7 +72,7 @@ class ReaderProcess {
 // connection (the last connection to close would checkpoint and delete the WAL).
 Connection WalWithFrames(const std::string& path) {
   test::MakeWalDb(path, 200);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   EXPECT_TRUE(conn.QueryInt("SELECT count(*) FROM items").ok());
   test::ExecSql(path, "INSERT INTO items(body) SELECT body FROM items");
   EXPECT_GT(FileSize(path + "-wal"), 0);
@@ -159,7 +143,7 @@ TEST(CheckpointJob, TruncateFallsBackOnPinnedWalWithoutStallingWriter) {
   ASSERT_TRUE(reader.ready());
   ASSERT_TRUE(writer.WaitForCommits(60, 10s));  // frames beyond the reader's snapshot
 
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto t0 = std::chrono::steady_clock::now();
   auto r = RunCheckpoint(conn, CheckpointMode::kTruncate, 200ms);
   auto took = std::chrono::steady_clock::now() - t0;
@@ -202,7 +186,7 @@ TEST(CheckpointJob, SkipsNonWalDatabase) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::ExecSql(path, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto report = RunJob(Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->checks.size(), 1u);
@@ -231,7 +215,7 @@ TEST(RunCheckpoint, NotWalGivesMinusOne) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::ExecSql(path, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x);");
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto r = RunCheckpoint(conn, CheckpointMode::kTruncate, 200ms);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->busy);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 
+#include "tests/support/job_util.h"
 #include "tests/support/test_util.h"
 
 namespace maintd {
@@ -16,27 +17,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Connection OpenDb(const std::string& path, Millis busy_timeout = 5s) {
-  OpenOptions options;
-  options.busy_timeout = busy_timeout;
-  auto conn = Connection::Open(path, options);
-  EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-  return std::move(conn).value();
-}
-
 ResolvedDatabase Db(const std::string& path) {
-  ResolvedDatabase db;
-  db.name = "app";
-  db.path = path;
+  ResolvedDatabase db = test::TestDbEntry(path);
   db.policy.health.free_disk_warning = {0, 0};  // independent of this machine's disk
   return db;
-}
-
-Result<JobReport> RunJob(std::shared_ptr<Job> job, const ResolvedDatabase& db, Connection& conn) {
-  StopToken stop;
-  JobContext ctx{db,          conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
-                 std::nullopt};
-  return job->Run(ctx);
 }
 
 const CheckRow* Find(const JobReport& r, const std::string& type) {
@@ -69,8 +53,8 @@ TEST(HealthJob, HealthyDatabaseIsAllHealthy) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::MakeWalDb(path, 500);
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   std::set<std::string> types;
   for (const CheckRow& c : report->checks) {
@@ -97,8 +81,8 @@ TEST(HealthJob, FragmentedNoneDatabaseWarns) {
   test::ExecSql(path, "DELETE FROM items WHERE id > 300");
   ResolvedDatabase db = Db(path);
   db.policy.vacuum.min_free_pages = 10;
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeHealthJob(db), db, conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const CheckRow* frag = Find(*report, "fragmentation");
   ASSERT_NE(frag, nullptr);
@@ -110,7 +94,7 @@ TEST(HealthJob, FragmentedNoneDatabaseWarns) {
 
   // With a full VACUUM allowed by the policy, the vacuum job takes care of it.
   db.policy.vacuum.full_when_no_auto_vacuum = true;
-  auto allowed = RunJob(MakeHealthJob(db), db, conn);
+  auto allowed = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(allowed.ok());
   EXPECT_EQ(Find(*allowed, "fragmentation")->status, HealthStatus::kHealthy);
 }
@@ -123,8 +107,8 @@ TEST(HealthJob, FragmentedIncrementalDatabaseIsHealthy) {
   test::ExecSql(path, "DELETE FROM items WHERE id > 300");
   ResolvedDatabase db = Db(path);
   db.policy.vacuum.min_free_pages = 10;
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeHealthJob(db), db, conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(report.ok());
   const CheckRow* frag = Find(*report, "fragmentation");
   EXPECT_EQ(frag->details.at("auto_vacuum"), "incremental");
@@ -136,15 +120,15 @@ TEST(HealthJob, WalWarningThreshold) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::MakeWalDb(path, 200);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   ASSERT_TRUE(conn.QueryInt("SELECT count(*) FROM items").ok());  // keeps the WAL open
   test::ExecSql(path, "INSERT INTO items(body) SELECT body FROM items");
   ResolvedDatabase db = Db(path);
-  auto below = RunJob(MakeHealthJob(db), db, conn);
+  auto below = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(below.ok());
   EXPECT_EQ(Find(*below, "wal_size")->status, HealthStatus::kHealthy);
   db.policy.health.wal_warning = 4096;
-  auto above = RunJob(MakeHealthJob(db), db, conn);
+  auto above = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(above.ok());
   const CheckRow* wal = Find(*above, "wal_size");
   EXPECT_EQ(wal->status, HealthStatus::kWarning) << wal->details.dump();
@@ -157,14 +141,14 @@ TEST(HealthJob, SizeThresholdsAndRollbackJournal) {
   test::ExecSql(path, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x); INSERT INTO t VALUES(1);");
   ResolvedDatabase db = Db(path);
   db.policy.health.size_warning = 1024;
-  Connection conn = OpenDb(path);
-  auto warn = RunJob(MakeHealthJob(db), db, conn);
+  Connection conn = test::OpenTestDb(path);
+  auto warn = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(warn.ok());
   EXPECT_EQ(Find(*warn, "db_size")->status, HealthStatus::kWarning);
   EXPECT_EQ(Find(*warn, "journal_mode")->status, HealthStatus::kWarning);
   EXPECT_EQ(Find(*warn, "journal_mode")->details.at("journal_mode"), "delete");
   db.policy.health.size_critical = 2048;
-  auto crit = RunJob(MakeHealthJob(db), db, conn);
+  auto crit = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(crit.ok());
   EXPECT_EQ(Find(*crit, "db_size")->status, HealthStatus::kCritical);
   EXPECT_EQ(crit->status, HealthStatus::kCritical);
@@ -175,8 +159,8 @@ TEST(HealthJob, CorruptPageIsCriticalNotAFailure) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeCorruptDb(path);
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->found_corruption);
   EXPECT_EQ(report->status, HealthStatus::kCritical);
@@ -196,8 +180,8 @@ TEST(HealthJob, NotADatabaseIsCritical) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.write(std::string(100, '\x33').data(), 100);
   }
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->found_corruption);
   const CheckRow* qc = Find(*report, "quick_check");
@@ -213,13 +197,13 @@ TEST(HealthJob, HoldsOnlyReadTransactions) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::MakeWalDb(path, 500);
-  Connection writer = OpenDb(path);
+  Connection writer = test::OpenTestDb(path);
   ASSERT_TRUE(writer.Exec("BEGIN IMMEDIATE; DELETE FROM items WHERE id <= 100;").ok());
-  Connection conn = OpenDb(path, 50ms);
-  auto health = RunJob(MakeHealthJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path, 50ms);
+  auto health = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(health.ok()) << health.status().ToString();
   EXPECT_EQ(Find(*health, "quick_check")->status, HealthStatus::kHealthy);
-  auto integrity = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  auto integrity = test::RunJobOnce(*MakeIntegrityCheckJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(integrity.ok()) << integrity.status().ToString();
   EXPECT_FALSE(conn.InTransaction());
   EXPECT_TRUE(writer.Exec("COMMIT").ok());
@@ -229,10 +213,10 @@ TEST(IntegrityCheckJob, HealthyDatabase) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::MakeWalDb(path, 500);
-  Connection conn = OpenDb(path);
+  Connection conn = test::OpenTestDb(path);
   auto job = MakeIntegrityCheckJob(Db(path));
   EXPECT_EQ(job->name(), "integrity_check");
-  auto report = RunJob(job, Db(path), conn);
+  auto report = test::RunJobOnce(*job, Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->checks.size(), 2u);
   EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kHealthy);
@@ -245,8 +229,8 @@ TEST(IntegrityCheckJob, CorruptPageIsCritical) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   MakeCorruptDb(path);
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeIntegrityCheckJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->found_corruption);
   EXPECT_EQ(report->status, HealthStatus::kCritical);
@@ -262,8 +246,8 @@ TEST(IntegrityCheckJob, ForeignKeyViolationWarns) {
                 "CREATE TABLE child(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id));"
                 "INSERT INTO parent VALUES(1);"
                 "INSERT INTO child VALUES(1, 1), (2, 99), (3, 98);");
-  Connection conn = OpenDb(path);
-  auto report = RunJob(MakeIntegrityCheckJob(Db(path)), Db(path), conn);
+  Connection conn = test::OpenTestDb(path);
+  auto report = test::RunJobOnce(*MakeIntegrityCheckJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kHealthy);
   const CheckRow* fk = Find(*report, "foreign_key_check");
@@ -301,15 +285,11 @@ TEST(HealthChecks, FreeDiskThresholds) {
 
 TEST(HealthChecks, HealthReportsBackupAgeOnlyWhenBackupsAreScheduled) {
   test::TempDir dir;
-  ResolvedDatabase db;
-  db.name = "app";
-  db.path = dir.File("app.db");
+  ResolvedDatabase db = test::TestDbEntry(dir.File("app.db"));
   test::MakeWalDb(db.path, 10);
   auto has_backup_age = [&](const ResolvedDatabase& d) -> std::optional<HealthStatus> {
-    auto conn = Connection::Open(d.path);
-    StopToken stop;
-    JobContext ctx{d, *conn, nullptr, RealClock::Instance(), stop};
-    auto report = MakeHealthJob(d)->Run(ctx);
+    Connection conn = test::OpenTestDb(d.path);
+    auto report = test::RunJobOnce(*MakeHealthJob(d), d, conn);
     for (const auto& row : report->checks) {
       if (row.check_type == "backup_age") return row.status;
     }
