@@ -7,7 +7,7 @@
 //
 // Creates table writer_rows(id INTEGER PRIMARY KEY, payload BLOB, ts REAL) when missing and
 // puts the database in WAL mode only when it is new. Stops on SIGTERM/SIGINT or after
-// --max-rows; then writes a JSON summary {commits, errors, p50_ms, p99_ms, max_ms,
+// --max-rows; then writes a JSON summary {commits, errors, p50_ms, p99_ms, max_ms, max_at,
 // last_id, first_error}. With --committed, appends each committed id to FILE (flushed after
 // each commit), so a test killed mid-way still knows what the writer saw committed.
 // Exit code 0 when no commit failed, 1 otherwise.
@@ -75,9 +75,11 @@ int main(int argc, char** argv) {
   long commits = 0, errors = 0;
   long long last_id = 0;
   std::string first_error;
+  double max_ms = 0, max_at = 0;  // the slowest commit, and when it started (Unix seconds)
   auto next = std::chrono::steady_clock::now();
   while (!g_stop && (max_rows < 0 || commits < max_rows)) {
     auto t0 = std::chrono::steady_clock::now();
+    auto wall0 = std::chrono::system_clock::now();
     sqlite3_bind_double(insert, 1, static_cast<double>(time(nullptr)));
     int rc = sqlite3_step(insert);
     sqlite3_reset(insert);
@@ -87,6 +89,10 @@ int main(int argc, char** argv) {
       ++commits;
       last_id = sqlite3_last_insert_rowid(db);
       latencies.push_back(ms);
+      if (ms > max_ms) {
+        max_ms = ms;
+        max_at = std::chrono::duration<double>(wall0.time_since_epoch()).count();
+      }
       if (committed) {
         std::fprintf(committed, "%lld\n", last_id);
         std::fflush(committed);
@@ -110,10 +116,9 @@ int main(int argc, char** argv) {
     for (char c : first_error) err += (c == '"' || c == '\\') ? ' ' : c;
     std::fprintf(out,
                  "{\"commits\":%ld,\"errors\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-                 "\"max_ms\":%.3f,\"last_id\":%lld,\"first_error\":\"%s\"}\n",
-                 commits, errors, Percentile(latencies, 0.5), Percentile(latencies, 0.99),
-                 latencies.empty() ? 0.0 : *std::max_element(latencies.begin(), latencies.end()),
-                 last_id, err.c_str());
+                 "\"max_ms\":%.3f,\"max_at\":%.3f,\"last_id\":%lld,\"first_error\":\"%s\"}\n",
+                 commits, errors, Percentile(latencies, 0.5), Percentile(latencies, 0.99), max_ms,
+                 max_at, last_id, err.c_str());
     if (out != stdout) std::fclose(out);
   }
   return errors == 0 ? 0 : 1;

@@ -60,7 +60,9 @@ class SourceSnapshot {
 };
 
 Status StopRequested(StopToken* stop, std::optional<Steady::time_point> deadline) {
-  if (stop && stop->stop_requested()) return Status::Interrupted("backup stopped before it finished");
+  if (stop && stop->stop_requested()) {
+    return Status::Interrupted("backup stopped before it finished");
+  }
   if (deadline && Steady::now() >= *deadline) {
     return Status::Interrupted("backup interrupted by the deadline");
   }
@@ -185,6 +187,8 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
 
   TempBackup temp(options.dir + "/" + BackupTempName(final_name));
   MAINTD_RETURN_IF_ERROR(temp.Create());
+  spdlog::debug("backup of {}: snapshot pinned ({} copy), copying to {}", r.source, r.method,
+                temp.path());
   auto copy_start = Steady::now();
   if (pinned->file_copy) {
     auto write = [&](const void* data, int64_t n, int64_t offset) {
@@ -205,11 +209,14 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
   }
   snapshot.End();  // release the snapshot at once: checkpoints may pass it again
   r.copy_ms = MsSince(copy_start);
+  spdlog::debug("backup of {}: {} copy of {} pages done in {} ms ({} steps)", r.source, r.method,
+                r.page_count, r.copy_ms, r.steps);
 
   auto sync_start = Steady::now();
   MAINTD_RETURN_IF_ERROR(temp.SyncAndClose());
   MAINTD_RETURN_IF_ERROR(FsyncDir(options.dir));
   r.sync_ms = MsSince(sync_start);
+  spdlog::debug("backup of {}: synced in {} ms", r.source, r.sync_ms);
 
   auto verify_start = Steady::now();
   auto header = ReadDbHeader(temp.path());
@@ -227,6 +234,7 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
                           "--full` on it");
   }
   r.verify_result = verified->detail;
+  spdlog::debug("backup of {}: verified ({}) in {} ms", r.source, r.verify, r.verify_ms);
   r.bytes = header->file_size;
 
   mode_t mode = BackupMode(r.source);

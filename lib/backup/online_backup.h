@@ -67,7 +67,7 @@ struct BackupOptions {
   // large as the database; the factor leaves room for the next backup and for growth.
   double min_free_disk_factor = 2.0;
   int64_t free_disk_margin = 64LL << 20;
-  int64_t chunk_bytes = 8LL << 20;  // copied per step, then written back to disk
+  int64_t chunk_bytes = 2LL << 20;  // copied per step, then written back to disk
   int64_t mmap_bytes = 0;  // page copy: PRAGMA mmap_size on the source meanwhile; 0 = off
   BackupMethod method = BackupMethod::kAuto;
   // Free bytes available in `dir`; empty = statvfs. Tests inject values here.

@@ -23,7 +23,8 @@ Status CheckTable(Connection& conn, const std::string& key, const std::string& t
   // Not a config problem: the database is corrupt, locked or unreadable (its code is kept,
   // so a corrupt database is reported as corrupt, a locked one is retried).
   if (!read.ok()) {
-    return Status(read.status().code(), key + ": cannot read the schema: " + read.status().message());
+    return Status(read.status().code(),
+                  key + ": cannot read the schema: " + read.status().message());
   }
   if (!read->has_value()) {
     return Status::Config(key + ": no table '" + table + "' in " + conn.path());
