@@ -89,10 +89,12 @@ std::optional<std::string> ReadWalIndex(sqlite3_file* main_file, WalIndexHeader*
 std::optional<std::string> ReadOverlay(sqlite3_file* wal, const WalIndexHeader& header,
                                        PinnedSnapshot* snap, Status* io_error) {
   const int64_t frame_bytes = snap->page_size + kFrameHeaderBytes;
-  std::vector<uint32_t> latest(static_cast<size_t>(snap->page_count) + 1, 0);
+  // (page, frame) of every frame: memory follows the WAL's length, not the database's.
+  std::vector<std::pair<uint32_t, uint32_t>> frames;
+  frames.reserve(header.max_frame);
   unsigned char frame_header[kFrameHeaderBytes];
   for (uint32_t frame = 1; frame <= header.max_frame; ++frame) {
-    int64_t offset = kWalHeaderBytes + (frame - 1) * frame_bytes;
+    int64_t offset = kWalHeaderBytes + (int64_t{frame} - 1) * frame_bytes;
     *io_error = ReadAt(wal, frame_header, kFrameHeaderBytes, offset, "the WAL");
     if (!io_error->ok()) return io_error->message();
     uint32_t page = ReadBigEndian32(frame_header);
@@ -100,10 +102,14 @@ std::optional<std::string> ReadOverlay(sqlite3_file* wal, const WalIndexHeader& 
       return "WAL frame " + std::to_string(frame) + " is not of the snapshot's generation";
     }
     // Pages past the snapshot's size belong to a shrink that an earlier commit undid.
-    if (page <= snap->page_count) latest[page] = frame;
+    if (page <= snap->page_count) frames.emplace_back(page, frame);
   }
-  for (uint32_t page = 1; page < latest.size(); ++page) {
-    if (latest[page] != 0) snap->overlay.emplace_back(page, latest[page]);
+  // Sorted by page, then frame: the last entry of each page is its latest frame.
+  std::sort(frames.begin(), frames.end());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i + 1 == frames.size() || frames[i + 1].first != frames[i].first) {
+      snap->overlay.push_back(frames[i]);
+    }
   }
   return std::nullopt;
 }
