@@ -1,6 +1,7 @@
 #include "tests/support/test_util.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -154,6 +155,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   err_path_ = dir + "/child-" + tag + ".err";
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the test process, even when that one is killed or crashes and no destructor
+    // runs (a leaked writer would go on writing for hours). The signal follows the forking
+    // thread: ChildProcess is only made on a test's main thread.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int in = open("/dev/null", O_RDONLY);
     int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

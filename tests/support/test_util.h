@@ -75,7 +75,8 @@ ProcessResult RunMaintd(const std::vector<std::string>& args,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A child process running in the background (the daemon, a writer). Killed (SIGKILL) by
-// the destructor if still running.
+// the destructor if still running, and when the test process dies. Create it on the test's
+// main thread (the kernel kills it when the thread that made it exits).
 class ChildProcess {
  public:
   // argv[0] is the program path. stdout/stderr go to files in `log_dir` (or /dev/null).
