@@ -22,6 +22,15 @@ struct RotationResult {
   std::vector<std::string> unverified;  // files matching the name left alone
 };
 
+// Deletes one backup (in `dir`) and its sidecar without freeing all of its blocks in one
+// file-system commit: on ext4 mounted with `discard`, freeing a whole database at once slows
+// other processes' fsyncs on that disk (docs/performance.md). The file is renamed to its temp
+// name first, so a crash part-way leaves only what RemoveStaleBackupFiles clears (a temp
+// file, an orphan sidecar), never a half-truncated file under a backup name; then it shrinks
+// by `step` bytes per fdatasync, is unlinked, and its sidecar removed.
+Status DeleteBackupGently(const std::string& dir, const std::string& path,
+                          int64_t step = 64LL << 20);
+
 // `must_keep` (the backup just made) is never deleted, whatever the times say.
 Result<RotationResult> RotateBackups(const std::string& dir, const std::string& name,
                                      const std::string& source, int64_t keep,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "lib/backup/catalog.h"
 #include "lib/backup/file_util.h"
 #include "lib/backup/online_backup.h"
@@ -155,6 +157,33 @@ TEST(Rotation, OtherDatabasesBackupsWithTheSameNameAreLeftAlone) {
   ASSERT_TRUE(rotated.ok());
   EXPECT_EQ(rotated->deleted.size(), 1u);
   EXPECT_EQ(ListBackups(dir.File("shared"), "app", b)->size(), 2u);
+}
+
+// A deleted backup shrinks step by step under its temp name, then disappears with its
+// sidecar; a crash part-way leaves only files that the next backup run clears.
+TEST(Rotation, GentleDeleteShrinksUnderTheTempNameAndLeavesNothing) {
+  TempDir dir;
+  std::string src = dir.File("app.db");
+  test::MakeWalDb(src, 3000, 400);  // ~1.3 MB: twenty 64 KiB steps
+  auto conn = Connection::Open(src);
+  ASSERT_TRUE(conn.ok());
+  BackupOptions o;
+  o.dir = dir.File("backups");
+  o.name = "app";
+  auto r = TakeBackup(*conn, o, RealClock::Instance());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(DeleteBackupGently(o.dir, r->path, 64 << 10).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(o.dir)) << "backup, temp and sidecar all gone";
+
+  // The state a crash after the rename leaves: a temp file and an orphan sidecar.
+  auto again = TakeBackup(*conn, o, RealClock::Instance());
+  ASSERT_TRUE(again.ok());
+  std::string base = again->path.substr(again->path.find_last_of('/') + 1);
+  ASSERT_TRUE(RenameNoReplace(again->path, o.dir + "/" + BackupTempName(base)).ok());
+  auto stale = RemoveStaleBackupFiles(o.dir, "app", src);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(stale->size(), 2u);
+  EXPECT_TRUE(std::filesystem::is_empty(o.dir));
 }
 
 }  // namespace
