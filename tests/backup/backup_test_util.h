@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "lib/backup/online_backup.h"
 #include "lib/config/config.h"
+#include "lib/sqlite/connection.h"
 #include "tests/support/test_util.h"
 
 namespace maintd::test {
@@ -31,6 +33,16 @@ inline void CorruptPage(const std::string& path, int64_t page_no, int64_t page_s
   ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), (page_no - 1) * page_size),
             static_cast<ssize_t>(junk.size()));
   ::close(fd);
+}
+
+// Backs `db` up into `dir` under the name "app" with the default options (quick_check).
+inline Result<BackupResult> BackupInto(const std::string& db, const std::string& dir) {
+  auto conn = Connection::Open(db);
+  if (!conn.ok()) return conn.status();
+  BackupOptions options;
+  options.dir = dir;
+  options.name = "app";
+  return TakeBackup(*conn, options, RealClock::Instance());
 }
 
 inline void TruncateFile(const std::string& path, int64_t size) {

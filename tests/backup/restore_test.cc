@@ -30,16 +30,9 @@ class RestoreTest : public ::testing::Test {
   void SetUp() override {
     db_ = dir_.File("app.db");
     test::MakeWalDb(db_, 1000);
-    {
-      auto conn = Connection::Open(db_);
-      ASSERT_TRUE(conn.ok());
-      BackupOptions o;
-      o.dir = dir_.File("backups");
-      o.name = "app";
-      auto r = TakeBackup(*conn, o, RealClock::Instance());
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      backup_ = r->path;
-    }
+    auto r = test::BackupInto(db_, dir_.File("backups"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    backup_ = r->path;
     // The database moves on after the backup: restore must bring back the 1000 rows.
     test::ExecSql(db_, "DELETE FROM items WHERE id > 10; INSERT INTO items(body) VALUES('new')");
     ASSERT_EQ(::chmod(db_.c_str(), 0640), 0);

@@ -165,25 +165,21 @@ TEST(Rotation, GentleDeleteShrinksUnderTheTempNameAndLeavesNothing) {
   TempDir dir;
   std::string src = dir.File("app.db");
   test::MakeWalDb(src, 3000, 400);  // ~1.3 MB: twenty 64 KiB steps
-  auto conn = Connection::Open(src);
-  ASSERT_TRUE(conn.ok());
-  BackupOptions o;
-  o.dir = dir.File("backups");
-  o.name = "app";
-  auto r = TakeBackup(*conn, o, RealClock::Instance());
+  const std::string backups = dir.File("backups");
+  auto r = test::BackupInto(src, backups);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_TRUE(DeleteBackupGently(o.dir, r->path, 64 << 10).ok());
-  EXPECT_TRUE(std::filesystem::is_empty(o.dir)) << "backup, temp and sidecar all gone";
+  ASSERT_TRUE(DeleteBackupGently(backups, r->path, 64 << 10).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(backups)) << "backup, temp and sidecar all gone";
 
   // The state a crash after the rename leaves: a temp file and an orphan sidecar.
-  auto again = TakeBackup(*conn, o, RealClock::Instance());
+  auto again = test::BackupInto(src, backups);
   ASSERT_TRUE(again.ok());
   std::string base = again->path.substr(again->path.find_last_of('/') + 1);
-  ASSERT_TRUE(RenameNoReplace(again->path, o.dir + "/" + BackupTempName(base)).ok());
-  auto stale = RemoveStaleBackupFiles(o.dir, "app", src);
+  ASSERT_TRUE(RenameNoReplace(again->path, backups + "/" + BackupTempName(base)).ok());
+  auto stale = RemoveStaleBackupFiles(backups, "app", src);
   ASSERT_TRUE(stale.ok());
   EXPECT_EQ(stale->size(), 2u);
-  EXPECT_TRUE(std::filesystem::is_empty(o.dir));
+  EXPECT_TRUE(std::filesystem::is_empty(backups));
 }
 
 }  // namespace
