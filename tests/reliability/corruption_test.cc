@@ -15,12 +15,6 @@ namespace {
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
-int CountOf(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
 class CorruptionTest : public ::testing::Test {
  protected:
   void SetUp() override {

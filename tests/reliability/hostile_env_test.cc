@@ -17,14 +17,6 @@ namespace {
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
-int CountOf(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 class HostileEnvTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -185,6 +185,15 @@ inline void OverwritePages(const std::string& path, int64_t first_page, int64_t 
 }
 
 // Iterations of each crash scenario: MAINTD_CRASH_ITERATIONS (default `fallback`).
+// How many times `what` occurs in `text` (a daemon's log, say).
+inline int CountOf(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 inline int CrashIterations(int fallback) {
   const char* v = std::getenv("MAINTD_CRASH_ITERATIONS");
   int n = v ? std::atoi(v) : 0;
