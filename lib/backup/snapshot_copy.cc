@@ -149,6 +149,15 @@ Result<PinnedSnapshot> PinSnapshot(Connection& source, const std::function<Statu
   snap.page_size = *page_size;
   snap.page_count = *page_count;
   if (!allow_file_copy) return snap;
+  // The mode read before the snapshot must still hold inside it: a database switched to WAL
+  // in between would otherwise be copied without its WAL.
+  auto mode_now = source.QueryText("PRAGMA journal_mode");
+  if (!mode_now.ok()) return mode_now.status();
+  if (*mode_now != snap.journal_mode) {
+    snap.fallback_reason = "journal mode changed from " + snap.journal_mode + " to " + *mode_now;
+    snap.journal_mode = *mode_now;
+    return snap;
+  }
   if (snap.journal_mode != "wal") {
     snap.file_copy = true;  // SHARED lock: the main file is the snapshot, and stays it
     return snap;
