@@ -17,20 +17,7 @@ using test::QueryText;
 
 // count(*) of `table` in `path`, -1 while unreadable (no table yet, locked past 1 s).
 int64_t SilentCount(const std::string& path, const std::string& table) {
-  sqlite3* db = nullptr;
-  int64_t v = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 1000);
-    sqlite3_stmt* st = nullptr;
-    std::string sql = "SELECT count(*) FROM " + table;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return v;
+  return test::SilentQueryInt(path, "SELECT count(*) FROM " + table);
 }
 
 class RetentionCrashTest : public test::RetentionFixture {

@@ -86,24 +86,6 @@ inline std::string ContentDigest(const std::string& path) {
   return out.str();
 }
 
-// First column of the first row of `sql` on `path` opened read-only; -1 while that fails
-// (file or table not there yet, locked): for polling in WaitFor.
-inline int64_t SilentQueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int64_t v = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 1000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return v;
-}
-
 // First column of `sql` run on `db` with `archive` attached as `a`; -1 on error.
 inline int64_t QueryAttached(const std::string& db, const std::string& archive,
                              const std::string& sql) {

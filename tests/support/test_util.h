@@ -59,6 +59,10 @@ class HeldConnection {
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
 
+// First column of the first row of `sql` on `path` opened read-only; -1 while that fails
+// (file or table not there yet, locked past 1 s): for polling in WaitFor.
+int64_t SilentQueryInt(const std::string& path, const std::string& sql);
+
 // Waits until `cond` is true, polling every 10 ms; false on timeout.
 bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 
