@@ -199,9 +199,13 @@ Result<DiskThreshold> ParseDiskThreshold(std::string_view text) {
 
 std::string FormatDiskThreshold(const DiskThreshold& t) {
   if (t.bytes > 0) return FormatSize(t.bytes);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", t.percent);
-  return buf;
+  // Fixed notation: "%g" printed tiny values as "5.2e-36%", which the parser refuses.
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", t.percent);
+  std::string text = buf;
+  text.erase(text.find_last_not_of('0') + 1);
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text + "%";
 }
 
 std::string FormatSqliteUtc(SystemTime t) {

@@ -71,6 +71,12 @@ TEST(Units, DiskThreshold) {
   EXPECT_EQ(ParseDiskThreshold("1GiB")->bytes, 1LL << 30);
   EXPECT_FALSE(ParseDiskThreshold("150%").ok());
   EXPECT_FALSE(ParseDiskThreshold("lots").ok());
+  // Printed without an exponent, so that what is printed parses again (found by the fuzzer).
+  EXPECT_EQ(FormatDiskThreshold(*ParseDiskThreshold("12.5%")), "12.5%");
+  EXPECT_EQ(FormatDiskThreshold(*ParseDiskThreshold("10%")), "10%");
+  std::string tiny = FormatDiskThreshold(*ParseDiskThreshold("0.0000000000000000000000005%"));
+  EXPECT_EQ(tiny, "0%");
+  EXPECT_TRUE(ParseDiskThreshold(tiny).ok());
 }
 
 TEST(Units, ExitCodes) {
