@@ -1,7 +1,6 @@
 // `analyze [--full] DB`: ANALYZE per config (limited by default); prints duration and
-// tables analyzed. A maintainer command: takes the database's lock (exit 75 when held).
-#include <iostream>
-
+// tables analyzed. A maintainer command (exit 75 while another maintainer holds the
+// database); the job runs through the one door (RunCommandJob).
 #include "daemon/commands.h"
 #include "lib/jobs/analyze.h"
 
@@ -15,20 +14,11 @@ void AddAnalyzeCommand(CLI::App& app, CommandEnv& env) {
   cmd->add_flag("--full", *full, "plain ANALYZE of every row");
   cmd->add_option("DB", *db, "database path or configured name")->required();
   cmd->callback([&env, full, db] {
-    auto maintained = env.AcquireDatabase(*db);
-    if (!maintained) return;
-    auto conn = maintained->OpenConnection();
-    if (!conn.ok()) return env.Fail(conn.status());
-    const AnalyzePolicy& policy = maintained->db().policy.analyze;
-    AnalyzeMode mode = *full ? AnalyzeMode::kFull : policy.mode;
-    auto report = RunAnalyze(*conn, mode, policy.analysis_limit);
-    if (!report.ok()) return env.Fail(report.status());
-    std::cout << report->summary << "\n";
-    if (auto journal = maintained->OpenJournal()) {
-      (void)journal->RecordChecks(report->checks);
-      (void)journal->RecordMetrics(report->metrics);
-    }
-    env.exit_code = 0;
+    env.exit_code = env.RunCommandJob(*db, [full](const ResolvedDatabase& target) {
+      AnalyzeJobOptions options;
+      if (*full) options.mode = AnalyzeMode::kFull;
+      return MakeAnalyzeJob(target, options);
+    });
   });
 }
 

@@ -2,12 +2,10 @@
 // `backups [--dest DIR] [--json] DB`: lists backups (path, time, size, verified).
 //
 // `backup` is a maintainer command (takes the database's lock: exit 75 when held) and runs
-// the same job the daemon schedules (lib/jobs/backup.h), so it writes the same journal row.
+// the same job the daemon schedules (lib/jobs/backup.h) through the one door
+// (RunCommandJob), so it passes the same integrity gate and writes the same journal row.
 // Into the configured backup dir it applies backup.keep; with --dest it makes a one-off copy
 // there and deletes nothing. `backups` only reads (no lock).
-#include <signal.h>
-
-#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -25,47 +23,15 @@ struct BackupCmdOptions {
   bool json = false;
 };
 
-// SIGINT/SIGTERM during a one-shot backup stop it between chunks (the partial copy is
-// removed); a second signal kills the process as usual.
-std::atomic<StopToken*> g_stop{nullptr};
-extern "C" void OnStopSignal(int sig) {
-  if (StopToken* t = g_stop.load()) t->RequestStop();
-  ::signal(sig, SIG_DFL);
-}
-
 int RunBackupCommand(CommandEnv& env, const BackupCmdOptions& opts) {
-  auto maintained = env.AcquireDatabase(opts.db);
-  if (!maintained) return env.exit_code;
-  BackupJobOptions job_opts;
-  if (!opts.dest.empty()) {
-    job_opts.dest_dir = opts.dest;
-    job_opts.rotate = false;
-  }
-  auto job = MakeBackupJob(maintained->db(), job_opts);
-  StopToken stop;
-  g_stop.store(&stop);
-  auto old_int = ::signal(SIGINT, OnStopSignal);
-  auto old_term = ::signal(SIGTERM, OnStopSignal);
-  JobOutcome outcome = maintained->Run(*job, JobTrigger::kCommand, stop);
-  ::signal(SIGINT, old_int);
-  ::signal(SIGTERM, old_term);
-  g_stop.store(nullptr);
-  if (!outcome.error.ok()) {
-    env.Fail(outcome.error);
-    return env.exit_code;
-  }
-  std::string path;
-  for (const auto& row : outcome.report.checks) {
-    if (row.check_type == "backup" && row.details.contains("path")) {
-      path = row.details["path"].get<std::string>();
+  return env.RunCommandJob(opts.db, [&opts](const ResolvedDatabase& db) {
+    BackupJobOptions job_opts;
+    if (!opts.dest.empty()) {
+      job_opts.dest_dir = opts.dest;
+      job_opts.rotate = false;
     }
-  }
-  if (path.empty()) {
-    env.Fail(Status::Failed("backup finished without a path (" + outcome.report.summary + ")"));
-    return env.exit_code;
-  }
-  std::cout << path << "\n";
-  return outcome.status == HealthStatus::kCritical ? 1 : 0;
+    return MakeBackupJob(db, job_opts);  // its output line is the backup's path
+  });
 }
 
 std::string Iso(SystemTime t) {

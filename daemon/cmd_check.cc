@@ -3,38 +3,15 @@
 #include <iostream>
 
 #include "daemon/commands.h"
-#include "lib/jobs/job.h"
-#include "lib/sqlite/statement.h"
+#include "lib/jobs/health_checks.h"
 
 namespace maintd {
 
 namespace {
 
-// Rows of a checking pragma; an SQLite CORRUPT error while reading counts as a problem.
-Result<std::vector<std::string>> PragmaRows(Connection& conn, const std::string& sql,
-                                            int columns) {
-  std::vector<std::string> rows;
-  auto stmt = conn.Prepare(sql);
-  if (!stmt.ok()) {
-    if (stmt.status().code() == StatusCode::kCorrupt) return std::vector{stmt.status().message()};
-    return stmt.status();
-  }
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) {
-      if (row.status().code() != StatusCode::kCorrupt) return row.status();
-      rows.push_back(row.status().message());
-      break;
-    }
-    if (!*row) break;
-    std::string text;
-    for (int i = 0; i < columns; ++i) {
-      text += (i ? " " : "") + (stmt->IsNull(i) ? std::string("NULL") : stmt->Text(i));
-    }
-    rows.push_back(text);
-  }
-  return rows;
-}
+// The most problems `check` prints, and how many SQLite is asked to find.
+constexpr size_t kPrintedProblems = 20;
+constexpr int kCountedProblems = 10000;
 
 int RunCheck(CommandEnv& env, bool full, const std::string& db_arg) {
   auto config = env.LoadConfig();
@@ -56,29 +33,46 @@ int RunCheck(CommandEnv& env, bool full, const std::string& db_arg) {
     return env.exit_code;
   }
   const char* name = full ? "integrity_check" : "quick_check";
-  auto start = std::chrono::steady_clock::now();
-  auto integrity = PragmaRows(*conn, std::string("PRAGMA ") + name, 1);
+  auto integrity = RunIntegrityCheck(*conn, full, kCountedProblems, kPrintedProblems);
   if (!integrity.ok()) {
     env.Fail(integrity.status());
     return env.exit_code;
   }
-  bool ok = integrity->size() == 1 && integrity->front() == "ok";
-  std::cout << name << ": " << (ok ? "ok" : "FAILED") << " (" << ElapsedMs(start) << " ms)\n";
-  if (!ok) {
-    for (const auto& line : *integrity) std::cout << "  " << line << "\n";
+  const nlohmann::json& d = integrity->row.details;
+  std::cout << name << ": " << (integrity->corrupt ? "FAILED" : "ok") << " ("
+            << d.value("duration_ms", int64_t{0}) << " ms)\n";
+  if (integrity->corrupt) {
+    // The first problems, once each, then how many more (CONTRACT.md section 2).
+    int64_t printed = 0;
+    if (d.contains("error")) std::cout << "  " << d["error"].get<std::string>() << "\n";
+    for (const auto& line : d.value("messages", nlohmann::json::array())) {
+      std::cout << "  " << line.get<std::string>() << "\n";
+      ++printed;
+    }
+    int64_t more = d.value("message_count", int64_t{0}) - printed;
+    if (more > 0) {
+      std::cout << "  ... and " << more << " more"
+                << (d.value("messages_truncated", false) ? " (SQLite stopped counting there)" : "")
+                << "\n";
+    }
     return 1;  // foreign keys of a corrupt database mean nothing
   }
-  auto fk = PragmaRows(*conn, "PRAGMA foreign_key_check", 4);
+  auto fk = RunForeignKeyCheck(*conn);
   if (!fk.ok()) {
     env.Fail(fk.status());
     return env.exit_code;
   }
-  std::cout << "foreign_key_check: " << (fk->empty() ? "ok" : "FAILED") << "\n";
-  for (size_t i = 0; i < fk->size() && i < 20; ++i) {
-    std::cout << "  table rowid parent fkid: " << (*fk)[i] << "\n";
+  int64_t violations = fk->details.value("violations", int64_t{0});
+  std::cout << "foreign_key_check: " << (violations == 0 ? "ok" : "FAILED") << "\n";
+  int64_t shown = 0;
+  for (const auto& v : fk->details.value("first", nlohmann::json::array())) {
+    std::cout << "  table rowid parent fkid: " << v.value("table", "") << " "
+              << (v["rowid"].is_null() ? std::string("NULL") : std::to_string(v["rowid"].get<int64_t>()))
+              << " " << v.value("parent", "") << " " << v.value("fkid", int64_t{0}) << "\n";
+    ++shown;
   }
-  if (fk->size() > 20) std::cout << "  ... " << fk->size() - 20 << " more\n";
-  return fk->empty() ? 0 : 1;
+  if (violations > shown) std::cout << "  ... and " << violations - shown << " more\n";
+  return violations == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -29,9 +29,8 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
     return env.exit_code;
   }
   if (!opts.job.empty() && !IsKnownJobName(opts.job)) {
-    std::string names;
-    for (const auto& n : KnownJobNames()) names += (names.empty() ? "" : ", ") + n;
-    env.Fail(Status::InvalidArgument("unknown job '" + opts.job + "' (jobs: " + names + ")"));
+    env.Fail(Status::InvalidArgument("unknown job '" + opts.job + "' (jobs: " +
+                                     KnownJobNamesText() + ")"));
     return env.exit_code;
   }
   auto targets = env.Targets(*config, opts.dbs);
@@ -79,9 +78,7 @@ void AddOnceCommand(CLI::App& app, CommandEnv& env) {
   auto opts = std::make_shared<OnceOptions>();
   auto* cmd = app.add_subcommand(
       "once", "run every enabled job (or one) once against each database, now, and exit");
-  cmd->add_option("--job", opts->job, "only this job (health, integrity_check, checkpoint, "
-                                       "analyze, vacuum, retention, lease_requeue, backup, "
-                                       "journal_prune)");
+  cmd->add_option("--job", opts->job, "only this job (" + KnownJobNamesText() + ")");
   cmd->add_option("DB", opts->dbs, "database paths or configured names (default: all)");
   cmd->callback([&env, opts] { env.exit_code = RunOnce(env, *opts); });
 }

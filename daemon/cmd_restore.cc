@@ -1,5 +1,6 @@
 // `restore [--force] BACKUP DB`: puts a verified backup in place of DB (CONTRACT.md
-// section 6; the steps are in lib/backup/restore.h). Exit 0 restored; 1 the backup is
+// section 6; the steps are in lib/backup/restore.h), as a job through the one door
+// (lib/jobs/restore.h). Exit 0 restored; 1 the backup is
 // damaged or the database is in use / has a hot -wal or -journal (refused; --force
 // overrides the latter); 75 another maintainer (the daemon) holds the database.
 //
@@ -8,9 +9,10 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "daemon/commands.h"
-#include "lib/backup/restore.h"
+#include "lib/jobs/restore.h"
 #include "lib/inspect/db_stats.h"
 
 namespace maintd {
@@ -29,13 +31,9 @@ int RunRestoreCommand(CommandEnv& env, const RestoreCmdOptions& opts) {
     env.Fail(config.status());
     return env.exit_code;
   }
-  std::string db_path;
-  std::string lock_dir = config->lock_dir;
+  std::optional<ResolvedDatabase> fresh;  // a new file: no configured policy to find
   auto db = env.Database(*config, opts.db);
-  if (db.ok()) {
-    db_path = db->path;
-    lock_dir = env.MaintainerOptionsFor(*config, *db).lock_dir;
-  } else {
+  if (!db.ok()) {
     // A new file: allowed when its directory exists and it is not a configured name.
     std::string abs = opts.db;
     if (!abs.empty() && abs[0] != '/') {
@@ -48,24 +46,16 @@ int RunRestoreCommand(CommandEnv& env, const RestoreCmdOptions& opts) {
       env.Fail(db.status());
       return env.exit_code;
     }
-    db_path = abs;
+    fresh.emplace();
+    fresh->name = opts.db;
+    fresh->path = abs;
+    fresh->policy = config->defaults;
   }
   RestoreOptions ropts;
   ropts.force = opts.force;
-  ropts.lock_dir = lock_dir;
-  auto result = RestoreBackup(opts.backup, db_path, ropts);
-  if (!result.ok()) {
-    env.Fail(result.status());
-    return env.exit_code;
-  }
-  std::cout << "restored " << opts.backup << " into " << db_path << " (" << result->bytes
-            << " bytes, integrity_check " << result->verify_result << ")\n";
-  if (!result->pre_restore_path.empty()) {
-    std::cout << "previous database kept as " << result->pre_restore_path << "\n";
-  }
-  for (const auto& f : result->forced_past) std::cout << "--force: ignored: " << f << "\n";
-  for (const auto& f : result->removed) std::cout << "--force: removed stale " << f << "\n";
-  return 0;
+  return env.RunCommandJob(
+      opts.db, [&](const ResolvedDatabase&) { return MakeRestoreJob(opts.backup, ropts); },
+      [](MaintainerOptions& o) { o.allow_missing = true; }, fresh ? &*fresh : nullptr);
 }
 
 }  // namespace

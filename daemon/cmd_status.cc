@@ -11,6 +11,8 @@
 
 #include "daemon/commands.h"
 #include "lib/inspect/db_stats.h"
+#include "lib/core/maintainer_lock.h"
+#include "lib/jobs/integrity_gate.h"
 #include "lib/journal/journal_reader.h"
 
 namespace maintd {
@@ -22,8 +24,31 @@ struct StatusOptions {
   std::vector<std::string> dbs;
 };
 
+// What is known of the database's integrity, without reading the whole file: the integrity
+// gate's note in the maintainer lock file (a database found corrupt, which nothing may be
+// written into, jobs/integrity_gate.h), else the newest quick_check / integrity_check row.
+nlohmann::json IntegrityStatus(const Config& config, const ResolvedDatabase& db,
+                               const nlohmann::json& jobs) {
+  if (auto noted = ParseIntegrityNote(MaintainerLock::ReadNote(db.path, config.lock_dir))) {
+    std::string at = FormatSqliteUtc(noted->at);
+    return {{"status", "critical"}, {"at", at}, {"problem", noted->problem},
+            {"source", "lock file note"}};
+  }
+  const nlohmann::json* newest = nullptr;
+  for (const char* type : {"quick_check", "integrity_check"}) {
+    if (!jobs.contains(type)) continue;
+    const nlohmann::json& o = jobs[type];
+    if (newest == nullptr || o["at"].get<std::string>() > (*newest)["at"].get<std::string>()) {
+      newest = &o;
+    }
+  }
+  if (newest == nullptr) return {{"status", "unknown"}};
+  return {{"status", (*newest)["status"]}, {"at", (*newest)["at"]}, {"source", "journal"}};
+}
+
 nlohmann::json DatabaseStatus(const Config& config, const ResolvedDatabase& db) {
   nlohmann::json j = {{"name", db.name}, {"path", db.path}};
+  j["integrity"] = IntegrityStatus(config, db, nlohmann::json::object());
   OpenOptions ro;
   ro.read_only = true;
   ro.busy_timeout = db.policy.busy_timeout;
@@ -64,12 +89,18 @@ nlohmann::json DatabaseStatus(const Config& config, const ResolvedDatabase& db) 
     j["journal_error"] = outcomes.status().ToString();
   }
   j["jobs"] = jobs;
+  j["integrity"] = IntegrityStatus(config, db, jobs);
   return j;
 }
 
 std::string TextLine(const nlohmann::json& j) {
   std::string line = j["name"].get<std::string>() + " " + j["path"].get<std::string>();
-  if (j.contains("error")) return line + " error: " + j["error"].get<std::string>();
+  const nlohmann::json& integrity = j["integrity"];
+  std::string integrity_text = " integrity=" + integrity["status"].get<std::string>();
+  if (integrity.contains("problem")) {
+    integrity_text += " (" + integrity["problem"].get<std::string>() + ")";
+  }
+  if (j.contains("error")) return line + integrity_text + " error: " + j["error"].get<std::string>();
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 " size=%s page_size=%lld pages=%lld free_pages=%lld free_ratio=%.3f wal=%s "
@@ -82,6 +113,7 @@ std::string TextLine(const nlohmann::json& j) {
                 j["journal_mode"].get<std::string>().c_str(),
                 j["auto_vacuum"].get<std::string>().c_str());
   line += buf;
+  line += integrity_text;
   for (const auto& [job, o] : j["jobs"].items()) {
     line += " | " + job + "=" + o["status"].get<std::string>() + "@" + o["at"].get<std::string>();
   }

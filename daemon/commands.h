@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,7 +54,20 @@ class CommandEnv {
   void Fail(const Status& status);
   // Loads config, resolves `db_arg`, acquires the database as maintainer (lock: exit 75
   // when held). On error calls Fail() and returns nullptr.
-  std::unique_ptr<MaintainedDatabase> AcquireDatabase(const std::string& db_arg, Config* config_out = nullptr);
+  std::unique_ptr<MaintainedDatabase> AcquireDatabase(const std::string& db_arg,
+                                                      Config* config_out = nullptr);
+
+  // A one-shot maintainer command (analyze, checkpoint, vacuum, backup, restore): acquires
+  // `db_arg`, builds its job with `make` and runs it through the one door
+  // (MaintainedDatabase::Run), with SIGINT/SIGTERM asking the job to stop at its next safe
+  // point (a second signal kills the process as usual). Prints the report's output line
+  // (or its summary) on stdout, or the error on stderr. Returns the exit code: 0 done, 1
+  // failed / refused / corrupt / critical, 2 usage, 75 busy or another maintainer, 78
+  // config. `acquire` adjusts the maintainer options (restore to a new path).
+  using JobMaker = std::function<std::shared_ptr<Job>(const ResolvedDatabase& db)>;
+  int RunCommandJob(const std::string& db_arg, const JobMaker& make,
+                    const std::function<void(MaintainerOptions&)>& acquire = {},
+                    const ResolvedDatabase* db_override = nullptr);
 };
 
 void AddRunCommand(CLI::App& app, CommandEnv& env);

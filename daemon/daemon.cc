@@ -166,6 +166,11 @@ void Daemon::ApplyConfig(Config config, bool initial) {
 
 MaintainerOptions Daemon::OptionsFor(const Config& config, const ResolvedDatabase& db) {
   MaintainerOptions options = env_.MaintainerOptionsFor(config, db);
+  // The hourly health job keeps the integrity verdict fresh for the writers between its
+  // runs; without it, a writer checks again once the last result is an hour old.
+  options.recent_check =
+      std::max<Millis>(std::chrono::hours(1), db.policy.health.quick_check_every) +
+      std::chrono::minutes(15);
   options.on_outcome = [this](const ResolvedDatabase& d, const JobOutcome& outcome) {
     metrics_.Record(d, outcome);
   };
@@ -322,11 +327,7 @@ int Daemon::Run() {
       },
       [this](const ResolvedDatabase& db, const Job& job) -> std::optional<SystemTime> {
         auto maintained = Find(db.path);
-        if (!maintained) return std::nullopt;
-        auto journal = maintained->OpenJournal();
-        if (!journal) return std::nullopt;
-        auto last = journal->LastRun(job.journal_key());
-        return last.ok() ? *last : std::nullopt;
+        return maintained ? maintained->LastRun(job) : std::nullopt;  // read-only
       },
       start_jitter);
   // STATUS= lines at most once a second: sd_notify sends on the loop thread, and a

@@ -35,6 +35,7 @@ enum DbSeries : size_t {
   kDead,
   kPurged,
   kArchived,
+  kBackupsDeleted,
   kLockHold,
   kDbSeriesCount
 };
@@ -54,6 +55,7 @@ constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
     {"sqlite_maintd_rows_dead_total", "counter", "Rows moved to the dead value past max_attempts"},
     {"sqlite_maintd_rows_purged_total", "counter", "Rows deleted by retention"},
     {"sqlite_maintd_rows_archived_total", "counter", "Rows copied to the archive by retention"},
+    {"sqlite_maintd_backups_deleted_total", "counter", "Old backups deleted by backup rotation"},
     {"sqlite_maintd_max_lock_hold_seconds", "gauge",
      "Longest write-lock hold of one maintenance step in the last run"},
 }};
@@ -63,12 +65,6 @@ struct DbMetrics {
   std::map<std::string, int> health;      // by check name: 0 healthy, 1 warning, 2 critical
   std::array<std::optional<double>, kDbSeriesCount> values;
 };
-
-double Num(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return -1;
-  return it->get<double>();
-}
 
 void AppendNumber(std::string& out, double v) {
   if (std::isnan(v)) {
@@ -163,21 +159,19 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   auto set = [&](DbSeries s, double v) { m.values[s] = v; };
   auto add = [&](DbSeries s, double v) { m.values[s] = m.values[s].value_or(0) + v; };
   for (const CheckRow& row : out.report.checks) {
-    const auto& d = row.details;
     m.health[row.check_type] = static_cast<int>(row.status);
-    if (double v = Num(d, "db_bytes"); v >= 0) set(kSize, v);
-    if (double v = Num(d, "freelist_count"); v >= 0) set(kFreePages, v);
-    if (double v = Num(d, "wal_bytes"); v >= 0) set(kWal, v);
-    if (double v = Num(d, "wal_bytes_after"); v >= 0) set(kWal, v);
-    if (double v = Num(d, "pages_freed"); v > 0) add(kPagesFreed, v);
-    if (double v = Num(d, "requeued"); v > 0) add(kRequeued, v);
-    if (double v = Num(d, "dead"); v > 0) add(kDead, v);
-    if (d.value("dry_run", false) == false) {
-      if (double v = Num(d, "deleted"); v > 0) add(kPurged, v);
-      if (double v = Num(d, "archived"); v > 0) add(kArchived, v);
-    }
-    if (double v = Num(d, "max_lock_hold_ms"); v >= 0) set(kLockHold, v / 1000.0);
   }
+  const JobFigures& f = out.report.figures;
+  if (f.db_bytes) set(kSize, double(*f.db_bytes));
+  if (f.freelist_count) set(kFreePages, double(*f.freelist_count));
+  if (f.wal_bytes) set(kWal, double(*f.wal_bytes));
+  if (f.max_lock_hold_ms) set(kLockHold, *f.max_lock_hold_ms / 1000.0);
+  if (f.pages_freed > 0) add(kPagesFreed, double(f.pages_freed));
+  if (f.rows_requeued > 0) add(kRequeued, double(f.rows_requeued));
+  if (f.rows_dead > 0) add(kDead, double(f.rows_dead));
+  if (f.rows_purged > 0) add(kPurged, double(f.rows_purged));
+  if (f.rows_archived > 0) add(kArchived, double(f.rows_archived));
+  if (f.backups_deleted > 0) add(kBackupsDeleted, double(f.backups_deleted));
 }
 
 void Metrics::SetDatabasesMaintained(size_t count) {

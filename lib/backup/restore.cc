@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "lib/backup/file_util.h"
 #include "lib/backup/in_use.h"
@@ -73,8 +74,12 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   const int64_t backup_bytes = FileSize(backup);
 
   // 2. One maintainer at a time.
-  auto lock = MaintainerLock::Acquire(db_arg, options.lock_dir);
-  if (!lock.ok()) return lock.status();
+  std::optional<MaintainerLock> lock;
+  if (!options.lock_held) {
+    auto taken = MaintainerLock::Acquire(db_arg, options.lock_dir);
+    if (!taken.ok()) return taken.status();
+    lock.emplace(std::move(taken).value());
+  }
 
   // 3. Not while the database is in use or has content outside the main file.
   const bool exists = FileExists(db);

@@ -33,6 +33,7 @@ namespace maintd {
 struct RestoreOptions {
   bool force = false;
   std::string lock_dir;  // the maintainer lock's directory ("" = beside the database)
+  bool lock_held = false;  // the caller holds the maintainer lock already (step 2 skipped)
   const Clock* clock = &RealClock::Instance();
 };
 

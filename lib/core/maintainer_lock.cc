@@ -9,6 +9,43 @@
 
 namespace maintd {
 
+namespace {
+
+// The lock file's content: "<pid>\n" and an optional "<note>\n".
+std::string ReadAll(int fd) {
+  std::string content;
+  char buf[4096];
+  off_t off = 0;
+  while (true) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n <= 0) break;
+    content.append(buf, static_cast<size_t>(n));
+    off += n;
+    if (content.size() > 64 * 1024) break;
+  }
+  return content;
+}
+
+std::string NoteOf(const std::string& content) {
+  size_t nl = content.find('\n');
+  if (nl == std::string::npos) return "";
+  std::string note = content.substr(nl + 1);
+  while (!note.empty() && (note.back() == '\n' || note.back() == ' ')) note.pop_back();
+  return note;
+}
+
+Status WriteContent(int fd, const std::string& note) {
+  std::string content = std::to_string(::getpid()) + "\n";
+  if (!note.empty()) content += note + "\n";
+  if (::ftruncate(fd, 0) != 0) return Status::IoError(std::string("ftruncate: ") + std::strerror(errno));
+  if (::pwrite(fd, content.data(), content.size(), 0) != static_cast<ssize_t>(content.size())) {
+    return Status::IoError(std::string("write: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string MaintainerLock::LockPathFor(const std::string& db_path, const std::string& lock_dir) {
   if (lock_dir.empty()) return db_path + "-maintd.lock";
   std::string escaped;
@@ -31,7 +68,8 @@ Result<MaintainerLock> MaintainerLock::Acquire(const std::string& db_path,
     ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     ::close(fd);
     std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    holder = holder.substr(0, holder.find('\n'));  // the first line: the pid
+    while (!holder.empty() && holder.back() == ' ') holder.pop_back();
     if (err == EWOULDBLOCK) {
       return Status::LockHeld("another maintainer holds " + path +
                               (holder.empty() ? "" : " (pid " + holder + ")") +
@@ -39,9 +77,25 @@ Result<MaintainerLock> MaintainerLock::Acquire(const std::string& db_path,
     }
     return Status::IoError("flock " + path + ": " + std::strerror(err));
   }
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  (void)WriteContent(fd, NoteOf(ReadAll(fd)));  // our pid, the note kept
   return MaintainerLock(fd, path);
+}
+
+Status MaintainerLock::WriteNote(const std::string& note) {
+  if (fd_ < 0) return Status::Failed("lock released");
+  std::string one_line = note;
+  for (char& c : one_line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return WriteContent(fd_, one_line);
+}
+
+std::string MaintainerLock::ReadNote(const std::string& db_path, const std::string& lock_dir) {
+  int fd = ::open(LockPathFor(db_path, lock_dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string note = NoteOf(ReadAll(fd));
+  ::close(fd);
+  return note;
 }
 
 MaintainerLock::MaintainerLock(MaintainerLock&& other) noexcept

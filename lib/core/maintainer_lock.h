@@ -4,6 +4,11 @@
 // The lock file is a separate file, so opening and closing it never touches SQLite's POSIX
 // locks on the database. The lock is released when the object is destroyed or the process
 // dies (the kernel drops flocks), which is what makes a `running` journal row an orphan.
+//
+// The file's first line is the holder's pid; an optional second line is a state note the
+// holder keeps there for others to read without the lock (the integrity gate records a
+// database found corrupt there: nothing may be written into the database itself then, and
+// `status` reads it). The note survives the release and the next Acquire.
 
 #include <string>
 
@@ -27,6 +32,12 @@ class MaintainerLock {
   ~MaintainerLock();
 
   const std::string& path() const { return path_; }
+
+  // Replaces the state note ("" removes it). Best effort: IoError when it cannot be written.
+  Status WriteNote(const std::string& note);
+  // The state note of a database's lock file, read without taking the lock; "" when there
+  // is none or the file cannot be read.
+  static std::string ReadNote(const std::string& db_path, const std::string& lock_dir);
 
  private:
   MaintainerLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

@@ -25,16 +25,19 @@ Status SetAnalysisLimit(Connection& conn, int64_t limit) {
 
 class AnalyzeJob final : public Job {
  public:
-  explicit AnalyzeJob(const ResolvedDatabase& db) : policy_(db.policy.analyze) {}
+  AnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options)
+      : policy_(db.policy.analyze), options_(options) {}
   std::string name() const override { return "analyze"; }
   Result<JobReport> Run(JobContext& ctx) override {
     // One statement: a stop request cannot cut it short; StopToken::Abort() interrupts it
     // (the transaction rolls back).
-    return RunAnalyze(ctx.conn, policy_.mode, policy_.analysis_limit);
+    return RunAnalyze(ctx.conn(), options_.mode.value_or(policy_.mode),
+                      options_.analysis_limit.value_or(policy_.analysis_limit));
   }
 
  private:
   AnalyzePolicy policy_;
+  AnalyzeJobOptions options_;
 };
 
 }  // namespace
@@ -101,8 +104,8 @@ Result<JobReport> RunAnalyze(Connection& conn, AnalyzeMode mode, int64_t limit) 
   return report;
 }
 
-std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase& db) {
-  return std::make_shared<AnalyzeJob>(db);
+std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options) {
+  return std::make_shared<AnalyzeJob>(db, options);
 }
 
 }  // namespace maintd

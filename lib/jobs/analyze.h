@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "lib/config/config.h"
 #include "lib/core/status.h"
@@ -32,6 +33,12 @@ Result<JobReport> RunAnalyze(Connection& conn, AnalyzeMode mode, int64_t limit);
 // "sqlite_"): the `tables` figure of the report.
 Result<int64_t> CountUserTables(Connection& conn);
 
-std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase& db);
+// What the `analyze` command and the shutdown ask for instead of the policy.
+struct AnalyzeJobOptions {
+  std::optional<AnalyzeMode> mode;           // nullopt: analyze.mode
+  std::optional<int64_t> analysis_limit;     // nullopt: analyze.analysis_limit
+};
+
+std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options = {});
 
 }  // namespace maintd

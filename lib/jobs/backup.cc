@@ -14,7 +14,6 @@ class BackupJob final : public Job {
   explicit BackupJob(BackupJobOptions options) : options_(std::move(options)) {}
 
   std::string name() const override { return "backup"; }
-  bool destructive() const override { return true; }
 
   Result<JobReport> Run(JobContext& ctx) override {
     const ResolvedDatabase& db = ctx.db;
@@ -33,7 +32,7 @@ class BackupJob final : public Job {
                    opts.dir);
     }
 
-    auto result = TakeBackup(ctx.conn, opts, ctx.clock, &ctx.stop, ctx.deadline);
+    auto result = TakeBackup(ctx.conn(), opts, ctx.clock, &ctx.stop, ctx.deadline);
     if (!result.ok()) return result.status();
     const BackupResult& r = *result;
 
@@ -55,6 +54,7 @@ class BackupJob final : public Job {
       auto rotated = RotateBackups(opts.dir, db.name, db.path, db.policy.backup.keep, r.path);
       if (rotated.ok()) {
         row.details["deleted"] = rotated->deleted.size();
+        report.figures.backups_deleted = static_cast<int64_t>(rotated->deleted.size());
         row.details["kept"] = rotated->kept;
         if (!rotated->unverified.empty()) {
           row.details["unverified"] = rotated->unverified.size();
@@ -72,6 +72,7 @@ class BackupJob final : public Job {
         fmt::format("backup {} ({:.1f} MiB, {:.1f} MiB/s, copy {} ms, verify {} {} ms)", r.path, mb,
                     mb / secs, r.copy_ms, r.verify, r.verify_ms);
     report.checks.push_back(std::move(row));
+    report.output = r.path;
     report.metrics = {{"backup.duration_ms", static_cast<double>(r.duration_ms), "ms"},
                       {"backup.copy_ms", static_cast<double>(r.copy_ms), "ms"},
                       {"backup.verify_ms", static_cast<double>(r.verify_ms), "ms"},

@@ -8,9 +8,9 @@
 // A failed run (disk space refused, verification failed, ...) returns a non-ok Result; the
 // runner records it as critical, and nothing is rotated.
 //
-// destructive() is true: the run deletes old backups, so a database whose last integrity
-// result is critical is not backed up (its copy must never rotate good backups away), and a
-// quick_check runs first when no recent result exists (MaintainedDatabase::Run does both).
+// Like every job that is not a check, it passes the integrity gate first (jobs/
+// integrity_gate.h): a corrupt database is never backed up, so its copy can never rotate good
+// backups away. report.output is the new backup's path (what `backup` prints).
 
 #include <functional>
 #include <memory>

@@ -45,20 +45,23 @@ CheckRow SkippedRow(const std::string& why, int64_t duration_ms) {
 
 class CheckpointJob final : public Job {
  public:
-  explicit CheckpointJob(const ResolvedDatabase& db) : policy_(db.policy.checkpoint) {}
+  CheckpointJob(const ResolvedDatabase& db, CheckpointJobOptions options)
+      : policy_(db.policy.checkpoint), options_(options) {}
   std::string name() const override { return "checkpoint"; }
 
   Result<JobReport> Run(JobContext& ctx) override {
     auto start = std::chrono::steady_clock::now();
     JobReport report;
-    auto stats = ReadDbStats(ctx.conn);
+    auto stats = ReadDbStats(ctx.conn());
     if (!stats.ok()) return stats.status();
+    const bool asked = options_.by_hand;
+    const CheckpointMode configured = options_.mode.value_or(policy_.mode);
     std::string skip;
-    if (stats->journal_mode != "wal")
+    if (stats->journal_mode != "wal" && !asked)
       skip = "not in WAL mode";
-    else if (stats->litestream)
+    else if (stats->litestream && !asked)
       skip = "litestream";
-    else if (policy_.mode == CheckpointMode::kNone)
+    else if (configured == CheckpointMode::kNone)
       skip = "checkpoint mode none";
     if (!skip.empty()) {
       report.summary = "checkpoint skipped: " + skip;
@@ -66,21 +69,22 @@ class CheckpointJob final : public Job {
       return report;
     }
 
-    CheckpointMode mode = policy_.mode;
+    CheckpointMode mode = configured;
     bool escalated = false;
-    if (policy_.truncate_wal_above > 0 && stats->wal_size > policy_.truncate_wal_above &&
+    if (!options_.mode && policy_.truncate_wal_above > 0 && stats->wal_size > policy_.truncate_wal_above &&
         mode != CheckpointMode::kTruncate) {
       mode = CheckpointMode::kTruncate;
       escalated = true;
     }
     // Blocking modes stall writers while they wait: keep the wait short whatever the
-    // connection's busy_timeout (which stays in force for everything else).
-    Millis wait = std::min(ctx.conn.busy_timeout(), kCheckpointShortWait);
-    auto r = RunCheckpoint(ctx.conn, mode, wait);
+    // connection's busy_timeout (which stays in force for everything else), unless the
+    // caller chose the wait.
+    Millis wait = options_.wait.value_or(std::min(ctx.conn().busy_timeout(), kCheckpointShortWait));
+    auto r = RunCheckpoint(ctx.conn(), mode, wait);
     if (!r.ok()) return r.status();
 
     nlohmann::json details = CheckpointDetails(*r);
-    details["configured_mode"] = ToString(policy_.mode);
+    details["configured_mode"] = ToString(configured);
     if (escalated) {
       details["escalated"] = true;
       details["truncate_wal_above"] = policy_.truncate_wal_above;
@@ -90,6 +94,7 @@ class CheckpointJob final : public Job {
     if (r->busy) details["note"] = "a reader or writer kept the checkpoint from completing";
     report.status = status;
     report.checks.push_back({"checkpoint", status, details});
+    report.figures.wal_bytes = r->wal_bytes_after;
     report.metrics.push_back({"checkpoint.duration_ms", double(r->duration_ms), "ms"});
     report.metrics.push_back({"checkpoint.wal_bytes_before", double(r->wal_bytes_before), "bytes"});
     report.metrics.push_back({"checkpoint.wal_bytes_after", double(r->wal_bytes_after), "bytes"});
@@ -100,11 +105,19 @@ class CheckpointJob final : public Job {
                      std::to_string(r->checkpointed_frames) + "/" + std::to_string(r->log_frames) +
                      " frames, WAL " + std::to_string(r->wal_bytes_before) + " -> " +
                      std::to_string(r->wal_bytes_after) + " bytes" + (r->busy ? ", busy" : "");
+    report.output = "busy=" + std::to_string(r->busy ? 1 : 0) +
+                    " log=" + std::to_string(r->log_frames) +
+                    " checkpointed=" + std::to_string(r->checkpointed_frames) +
+                    " mode=" + ToString(mode) +
+                    " wal_bytes_before=" + std::to_string(r->wal_bytes_before) +
+                    " wal_bytes_after=" + std::to_string(r->wal_bytes_after) +
+                    " duration_ms=" + std::to_string(r->duration_ms);
     return report;
   }
 
  private:
   CheckpointPolicy policy_;
+  CheckpointJobOptions options_;
 };
 
 }  // namespace
@@ -154,8 +167,8 @@ nlohmann::json CheckpointDetails(const CheckpointResult& r) {
           {"fell_back", r.fell_back}};
 }
 
-std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db) {
-  return std::make_shared<CheckpointJob>(db);
+std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db, CheckpointJobOptions options) {
+  return std::make_shared<CheckpointJob>(db, options);
 }
 
 }  // namespace maintd

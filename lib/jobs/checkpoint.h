@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
@@ -40,9 +41,23 @@ Result<CheckpointResult> RunCheckpoint(Connection& conn, CheckpointMode mode, Mi
 // Details JSON of one checkpoint run (mode, busy, frames, sizes, duration_ms, fell_back).
 nlohmann::json CheckpointDetails(const CheckpointResult& r);
 
+// What the `checkpoint` command and the shutdown ask for instead of the policy.
+struct CheckpointJobOptions {
+  // The mode to run instead of the policy's (the command, the shutdown); never escalated.
+  std::optional<CheckpointMode> mode;
+  // Asked for by hand (the command): runs also on non-WAL databases (frames -1) and on
+  // Litestream databases, which the scheduled and shutdown runs skip.
+  bool by_hand = false;
+  // How long a blocking mode may make writers wait; nullopt: min(busy_timeout,
+  // kCheckpointShortWait).
+  std::optional<Millis> wait;
+};
+
 // The scheduled job: skipped (healthy row) on non-WAL and Litestream databases; otherwise
 // the configured mode, escalated to TRUNCATE with a wait of min(busy_timeout,
 // kCheckpointShortWait) when the WAL file is above truncate_wal_above. Warning when busy.
-std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db);
+// report.output is the command's line: busy, log, checkpointed, mode, WAL sizes, duration.
+std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db,
+                                       CheckpointJobOptions options = {});
 
 }  // namespace maintd

@@ -9,6 +9,9 @@
 namespace maintd {
 namespace {
 
+// How fresh the integrity gate's quick_check must be for the health job to reuse it.
+constexpr auto kReuseGateCheck = std::chrono::minutes(10);
+
 void AddMetric(JobReport& r, std::string name, double value, const char* unit) {
   r.metrics.push_back({std::move(name), value, unit});
 }
@@ -33,38 +36,51 @@ class HealthJob final : public Job {
   explicit HealthJob(const ResolvedDatabase& db) : db_(db) {}
   std::string name() const override { return "health"; }
   std::string journal_key() const override { return "quick_check"; }
+  JobTraits traits() const override {
+    return {DbAccess::kReadOnly, /*proves_integrity=*/true};
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     JobReport report;
     const HealthPolicy& health = db_.policy.health;
-    const std::string& path = ctx.conn.path();
+    const std::string& path = ctx.conn().path();
 
-    auto qc = RunIntegrityCheck(ctx.conn, /*full=*/false);
-    if (!qc.ok()) return qc.status();
-    report.found_corruption = qc->corrupt;
-    AddMetric(report, "quick_check.duration_ms", qc->row.details["duration_ms"].get<double>(),
-              "ms");
-    AddCheck(report, std::move(qc->row));
+    SystemTime now = ctx.clock.Now();
+    bool reused = ctx.verified_at && now - *ctx.verified_at < kReuseGateCheck;
+    if (reused) {
+      // The integrity gate read the whole file moments ago (first contact) and its
+      // quick_check row is in the journal already: share it, add no second row.
+      report.integrity = IntegrityVerdict::kSound;
+    } else {
+      auto qc = RunIntegrityCheck(ctx.conn(), /*full=*/false);
+      if (!qc.ok()) return qc.status();
+      report.integrity = qc->corrupt ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
+      AddMetric(report, "quick_check.duration_ms", qc->row.details["duration_ms"].get<double>(),
+                "ms");
+      AddCheck(report, std::move(qc->row));
+    }
 
     std::string journal_mode = "unknown";
-    auto stats = ReadDbStats(ctx.conn);
+    auto stats = ReadDbStats(ctx.conn());
     if (stats.ok()) {
       journal_mode = stats->journal_mode;
       AddCheck(report, FragmentationCheck(*stats, db_.policy.vacuum));
       AddCheck(report, WalSizeCheck(*stats, health));
       AddCheck(report, DbSizeCheck(stats->file_size, stats->wal_size, health));
       AddCheck(report, JournalModeCheck(journal_mode));
+      report.figures.freelist_count = stats->freelist_count;
       AddMetric(report, "db.page_count", double(stats->page_count), "pages");
       AddMetric(report, "db.freelist_count", double(stats->freelist_count), "pages");
     } else if (stats.status().code() == StatusCode::kCorrupt) {
       // Header pragmas fail on a badly damaged file: judge what stat() can still see.
-      if (!report.found_corruption) {
+      if (report.integrity != IntegrityVerdict::kCorrupt) {
+        if (reused) report.checks.insert(report.checks.begin(), {"quick_check", {}, {}});
         CheckRow& qc_row = report.checks.front();
         qc_row.status = HealthStatus::kCritical;
         qc_row.details["result"] = "corrupt";
         qc_row.details["error"] = stats.status().message();
         report.status = HealthStatus::kCritical;
-        report.found_corruption = true;
+        report.integrity = IntegrityVerdict::kCorrupt;
       }
       DbStats files;
       files.journal_mode = journal_mode;
@@ -76,6 +92,8 @@ class HealthJob final : public Job {
     } else {
       return stats.status();
     }
+    report.figures.db_bytes = stats->file_size;
+    report.figures.wal_bytes = stats->wal_size;
     AddMetric(report, "db.file_bytes", double(stats->file_size), "bytes");
     AddMetric(report, "db.wal_bytes", double(stats->wal_size), "bytes");
 
@@ -96,6 +114,7 @@ class HealthJob final : public Job {
       AddCheck(report, CheckBackupAge(db_, ctx.clock.Now()));
     }
     report.summary = Summarize(report);
+    if (reused) report.summary += " (quick_check: the integrity gate's, moments ago)";
     return report;
   }
 
@@ -106,12 +125,15 @@ class HealthJob final : public Job {
 class IntegrityCheckJob final : public Job {
  public:
   std::string name() const override { return "integrity_check"; }
+  JobTraits traits() const override {
+    return {DbAccess::kReadOnly, /*proves_integrity=*/true};
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     JobReport report;
-    auto ic = RunIntegrityCheck(ctx.conn, /*full=*/true);
+    auto ic = RunIntegrityCheck(ctx.conn(), /*full=*/true);
     if (!ic.ok()) return ic.status();
-    report.found_corruption = ic->corrupt;
+    report.integrity = ic->corrupt ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
     AddMetric(report, "integrity_check.duration_ms", ic->row.details["duration_ms"].get<double>(),
               "ms");
     AddCheck(report, std::move(ic->row));
@@ -119,7 +141,7 @@ class IntegrityCheckJob final : public Job {
       report.summary = Summarize(report) + " (foreign_key_check skipped: stopping)";
       return report;
     }
-    auto fk = RunForeignKeyCheck(ctx.conn);
+    auto fk = RunForeignKeyCheck(ctx.conn());
     if (!fk.ok()) return fk.status();
     AddMetric(report, "foreign_key_check.duration_ms", fk->details["duration_ms"].get<double>(),
               "ms");

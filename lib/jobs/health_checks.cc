@@ -1,6 +1,7 @@
 #include "lib/jobs/health_checks.h"
 
 #include <chrono>
+#include <set>
 #include <vector>
 
 #include "lib/jobs/job.h"
@@ -8,9 +9,6 @@
 
 namespace maintd {
 namespace {
-
-// Cap on the messages SQLite produces for quick_check / integrity_check (its argument).
-constexpr int kMaxIntegrityMessages = 100;
 
 // Steps `sql` and hands each row to `on_row`. Returns the first error (rows already seen
 // are kept by the callback).
@@ -28,15 +26,32 @@ Status ForEachRow(Connection& conn, const std::string& sql, OnRow on_row) {
 
 }  // namespace
 
-Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full) {
+Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full, int max_problems,
+                                           size_t keep) {
   const std::string name = full ? "integrity_check" : "quick_check";
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> messages;
+  std::set<std::string> seen;
   int64_t count = 0;
-  Status s = ForEachRow(conn, "PRAGMA " + name + "(" + std::to_string(kMaxIntegrityMessages) + ")",
+  Status s = ForEachRow(conn, "PRAGMA " + name + "(" + std::to_string(max_problems) + ")",
                         [&](Statement& st) {
-                          ++count;
-                          if (messages.size() < kMaxDetailMessages) messages.push_back(st.Text(0));
+                          std::string text = st.Text(0);
+                          size_t begin = 0;
+                          while (begin < text.size()) {
+                            size_t end = text.find('\n', begin);
+                            if (end == std::string::npos) end = text.size();
+                            std::string line = text.substr(begin, end - begin);
+                            begin = end + 1;
+                            // "*** in database main ***" heads the messages of
+                            // one schema; it is not a problem of its own.
+                            if (line.empty() || line.rfind("*** in database ", 0) == 0) {
+                              continue;
+                            }
+                            ++count;
+                            if (messages.size() < keep && seen.insert(line).second) {
+                              messages.push_back(line);
+                            }
+                          }
                         });
   IntegrityOutcome out;
   out.row.check_type = name;
@@ -45,7 +60,7 @@ Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full) {
     if (s.code() != StatusCode::kCorrupt) return s;
     // The file is too damaged for the check to run at all (SQLITE_CORRUPT / NOTADB).
     out.row.details["error"] = s.message();
-  } else if (count == 1 && messages[0] == "ok") {
+  } else if (count == 1 && !messages.empty() && messages[0] == "ok") {
     out.row.details["result"] = "ok";
     return out;
   }
@@ -54,8 +69,18 @@ Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full) {
   out.row.details["result"] = "corrupt";
   out.row.details["messages"] = messages;
   out.row.details["message_count"] = count;
-  if (count >= kMaxIntegrityMessages) out.row.details["messages_truncated"] = true;
+  if (count >= max_problems) out.row.details["messages_truncated"] = true;
   return out;
+}
+
+std::string FirstProblem(const CheckRow& row) {
+  const auto& d = row.details;
+  if (d.contains("messages") && d["messages"].is_array() && !d["messages"].empty() &&
+      d["messages"][0].is_string()) {
+    return d["messages"][0].get<std::string>();
+  }
+  if (d.contains("error") && d["error"].is_string()) return d["error"].get<std::string>();
+  return "";
 }
 
 Result<CheckRow> RunForeignKeyCheck(Connection& conn) {

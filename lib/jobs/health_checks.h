@@ -32,7 +32,16 @@ struct IntegrityOutcome {
 // "quick_check" / "integrity_check": healthy on "ok", critical with the first messages
 // otherwise. An SQLITE_CORRUPT/NOTADB error (a file too damaged to read) is also a
 // critical row, not an error. Returns an error only for busy, interrupt, I/O and the like.
-Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full);
+// The one quick_check / integrity_check row loop: the health jobs, the integrity gate and
+// the `check` command all read through it. `max_problems` is the pragma's argument (SQLite
+// stops after that many), `keep` how many distinct messages go to details["messages"];
+// details["message_count"] counts them all (a row with several lines counts each line).
+Result<IntegrityOutcome> RunIntegrityCheck(Connection& conn, bool full, int max_problems = 100,
+                                           size_t keep = kMaxDetailMessages);
+
+// The first problem a critical integrity row names ("" when none): its first message, or
+// the error that kept the check from running.
+std::string FirstProblem(const CheckRow& row);
 
 // PRAGMA foreign_key_check as a "foreign_key_check" row: healthy when no row comes back,
 // warning with the count and the first violations otherwise; critical when the database

@@ -1,7 +1,9 @@
 #pragma once
 // Every maintenance job is one small unit behind this interface. The scheduler and the
-// command line know jobs only through it; the runner (runner.h) opens the connection, runs
-// the job on a worker thread and writes the report to the journal.
+// command line know jobs only through it; the runner (MaintainedDatabase::Run, the one
+// door: maintained_database.h) decides whether the job may touch the database at all,
+// opens the connection, runs the job and writes the report to the journal. The list of
+// jobs is the table in registry.cc.
 
 #include <memory>
 #include <optional>
@@ -21,16 +23,59 @@ namespace maintd {
 // completion within a deadline.
 enum class JobTrigger { kScheduled, kOnce, kCommand, kShutdown };
 
+// How a job touches the database: decides the connection the runner gives it and what the
+// integrity gate asks before the job starts.
+enum class DbAccess {
+  kReadOnly,  // reads only, through a read-only connection (closing it never checkpoints)
+  kWrites,    // writes the database (or rows into its journal): runs only past the gate
+  kReplaces,  // replaces the file as a whole (restore): no connection is open meanwhile
+};
+
+// Properties of a job the runner acts on (never `name() == "..."` elsewhere).
+struct JobTraits {
+  DbAccess access = DbAccess::kWrites;
+  // The run checks the database's integrity itself (quick_check / integrity_check) and says
+  // so in JobReport::integrity; it may run on a database whose integrity is unknown or bad.
+  bool proves_integrity = false;
+  // Deletes data or backups: needs a *recent* good integrity result even inside the daemon.
+  bool destructive = false;
+};
+
 struct JobContext {
   const ResolvedDatabase& db;
-  Connection& conn;  // read-write connection to db.path, busy_timeout from the policy;
-                     // owned by the runner, registered with `stop` for interruption
+  // The runner's connection to db.path (busy_timeout from the policy, registered with
+  // `stop` for interruption): read-only for DbAccess::kReadOnly jobs, read-write for
+  // kWrites, null for kReplaces. Owned by the runner.
+  Connection* connection;
   Journal* journal;  // null when nothing may be written (database known corrupt)
   const Clock& clock;
   StopToken& stop;   // check stop_requested() between steps
   JobTrigger trigger = JobTrigger::kScheduled;
   // Hard end for this run (shutdown deadline), steady clock; nullopt = none.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // When a quick_check run by this process (the integrity gate's) last found the database
+  // sound; the health job reuses a fresh one instead of reading the whole file again.
+  std::optional<SystemTime> verified_at;
+
+  Connection& conn() const { return *connection; }
+};
+
+// What a proving job found (JobTraits::proves_integrity).
+enum class IntegrityVerdict { kNotChecked, kSound, kCorrupt };
+
+// The typed figures of one run, read by the metrics (daemon/metrics.cc) instead of digging
+// in the JSON details. Counters are what this run did; gauges are set when measured.
+struct JobFigures {
+  int64_t pages_freed = 0;
+  int64_t rows_requeued = 0;
+  int64_t rows_dead = 0;
+  int64_t rows_purged = 0;    // deleted by retention (not a dry run)
+  int64_t rows_archived = 0;  // copied to the archive by retention (not a dry run)
+  int64_t backups_deleted = 0;  // old backups removed by rotation
+  std::optional<int64_t> db_bytes;
+  std::optional<int64_t> freelist_count;
+  std::optional<int64_t> wal_bytes;
+  std::optional<double> max_lock_hold_ms;
 };
 
 // What one run did. The runner writes `checks` to sqlite_health_checks and `metrics` to
@@ -40,7 +85,11 @@ struct JobReport {
   std::string summary;                           // one line for logs and the CLI
   std::vector<CheckRow> checks;
   std::vector<MetricRow> metrics;
-  bool found_corruption = false;  // a check proved the database corrupt
+  JobFigures figures;
+  IntegrityVerdict integrity = IntegrityVerdict::kNotChecked;  // set by proving jobs
+  // What the caller prints or acts on besides the summary (e.g. the backup's path, the
+  // CLI figures of a checkpoint or vacuum): one "key=value" line, or "".
+  std::string output;
 };
 
 class Job {
@@ -49,12 +98,10 @@ class Job {
   // The job's name as used by `once --job NAME` and in logs: checkpoint, analyze, vacuum,
   // health, integrity_check, backup, lease_requeue, retention, journal_prune.
   virtual std::string name() const = 0;
-  // Destructive jobs are suspended on a database whose last integrity result is critical,
-  // and are preceded by a quick_check when no recent result exists.
-  virtual bool destructive() const { return false; }
+  virtual JobTraits traits() const { return {}; }
   // The check_type (or "vacuum") whose newest journal row marks this job's last run.
   virtual std::string journal_key() const { return name(); }
-  // Runs once. A non-ok Result is a failed run: kBusy is recorded as skipped (warning),
+  // Runs once (on the runner's thread, past the integrity gate). A non-ok Result is a failed run: kBusy is recorded as skipped (warning),
   // anything else as critical. Must stop early when ctx.stop.stop_requested().
   virtual Result<JobReport> Run(JobContext& ctx) = 0;
 };

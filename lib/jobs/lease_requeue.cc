@@ -50,8 +50,8 @@ class LeaseRequeueJob final : public Job {
 
 Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
   auto start = std::chrono::steady_clock::now();
-  MAINTD_RETURN_IF_ERROR(CheckLeaseRule(ctx.conn, ctx.db.name, index_, rule_));
-  auto info = ReadTableInfo(ctx.conn, "main", rule_.table);
+  MAINTD_RETURN_IF_ERROR(CheckLeaseRule(ctx.conn(), ctx.db.name, index_, rule_));
+  auto info = ReadTableInfo(ctx.conn(), "main", rule_.table);
   if (!info.ok()) return info.status();
   if (!info->has_value()) return Status::NotFound("no table '" + rule_.table + "'");
   std::string sql = RequeueSql(rule_, **info);
@@ -63,7 +63,7 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
       stopped = true;
       break;
     }
-    auto tx = Transaction::BeginImmediate(ctx.conn);
+    auto tx = Transaction::BeginImmediate(ctx.conn());
     if (!tx.ok()) {
       if (tx.status().busy() && batches > 0) {
         busy = true;
@@ -73,7 +73,7 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
     }
     int64_t changed = 0, changed_dead = 0;
     {
-      auto st = ctx.conn.Prepare(sql);
+      auto st = ctx.conn().Prepare(sql);
       if (!st.ok()) return st.status();
       st->Bind(1, rule_.leased_value);
       BindTime(*st, 2, rule_.time_format, ctx.clock.Now());
@@ -109,6 +109,8 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
     report.status = HealthStatus::kWarning;
   }
   report.checks.push_back({"lease_requeue", report.status, d});
+  report.figures.rows_requeued = requeued;
+  report.figures.rows_dead = dead;
   nlohmann::json mctx = {{"table", rule_.table}};
   report.metrics.push_back({"lease_requeue.requeued", double(requeued), "rows", mctx});
   report.metrics.push_back({"lease_requeue.dead", double(dead), "rows", mctx});

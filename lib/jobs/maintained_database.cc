@@ -3,21 +3,55 @@
 #include <spdlog/spdlog.h>
 
 #include "lib/inspect/db_stats.h"
-#include "lib/sqlite/statement.h"
+#include "lib/jobs/health_checks.h"
+#include "lib/vacuum/busy_timeout_cap.h"
 
 namespace maintd {
+
+namespace {
+
+// How long a journal write may wait for the write lock under a deadline (shutdown): a row
+// left `running` is repaired at the next start.
+constexpr Millis kDeadlineJournalWait{250};
+
+std::string FirstProblem(const JobReport& report) {
+  for (const CheckRow& row : report.checks) {
+    if (row.status == HealthStatus::kCritical) return FirstProblem(row);
+  }
+  return "";
+}
+
+}  // namespace
+
+MaintainedDatabase::MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options,
+                                       MaintainerLock lock)
+    : path_(db.path),
+      options_(std::move(options)),
+      lock_(std::move(lock)),
+      gate_(
+          IntegrityGateOptions{path_, db.name, options_.journal, options_.clock,
+                               options_.recent_check, db.policy.busy_timeout,
+                               [this](const std::string& note) {
+                                 Status s = lock_.WriteNote(note);
+                                 if (!s.ok()) {
+                                   spdlog::warn("db={} integrity note not kept in {}: {}",
+                                                path_, lock_.path(), s.message());
+                                 }
+                               }},
+          ParseIntegrityNote(MaintainerLock::ReadNote(db.path, options_.lock_dir))),
+      db_(std::move(db)) {}
 
 Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
     const ResolvedDatabase& db, const MaintainerOptions& options) {
   bool exists = FileExists(db.path);
-  if (!exists && !options.create_missing) {
+  if (!exists && !options.create_missing && !options.allow_missing) {
     return Status::NotFound("database " + db.path + " does not exist");
   }
   auto lock = MaintainerLock::Acquire(db.path, options.lock_dir);
   if (!lock.ok()) return lock.status();
   std::unique_ptr<MaintainedDatabase> self(
       new MaintainedDatabase(db, options, std::move(lock).value()));
-  if (!exists) {
+  if (!exists && options.create_missing) {
     // A database we create is set up the way this daemon maintains best: WAL and
     // incremental auto_vacuum (which must be set before the first table).
     OpenOptions open;
@@ -28,17 +62,6 @@ Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
     MAINTD_RETURN_IF_ERROR(conn->Exec("PRAGMA auto_vacuum=INCREMENTAL"));
     MAINTD_RETURN_IF_ERROR(conn->Exec("PRAGMA journal_mode=WAL"));
     spdlog::info("db={} created {} (WAL, auto_vacuum=incremental)", db.name, db.path);
-  }
-  auto journal = self->OpenJournal();
-  if (journal) {
-    auto repaired = journal->RepairOrphans();
-    if (repaired.ok() && *repaired > 0) {
-      spdlog::warn("db={} marked {} orphaned running vacuum row(s) failed", db.name, *repaired);
-    } else if (!repaired.ok()) {
-      spdlog::warn("db={} could not repair orphaned journal rows: {}", db.name,
-                   repaired.status().ToString());
-    }
-    self->LoadIntegrityFromJournal();
   }
   return self;
 }
@@ -53,99 +76,73 @@ void MaintainedDatabase::UpdateDatabase(ResolvedDatabase db) {
   db_ = std::move(db);
 }
 
-Result<Connection> MaintainedDatabase::OpenConnection() const {
-  ResolvedDatabase db = this->db();
+Result<Connection> MaintainedDatabase::OpenConnection(DbAccess access) const {
   OpenOptions open;
-  open.busy_timeout = db.policy.busy_timeout;
-  return Connection::Open(db.path, open);
+  open.read_only = access == DbAccess::kReadOnly;
+  open.busy_timeout = db().policy.busy_timeout;
+  return Connection::Open(path_, open);
 }
 
-std::unique_ptr<Journal> MaintainedDatabase::OpenJournal() {
-  bool central = !options_.journal.central_path.empty();
-  if (corrupt_ && !central) return nullptr;
+std::unique_ptr<Journal> MaintainedDatabase::OpenJournalForWrite() {
   auto journal = Journal::Open(path_, options_.journal, *options_.clock);
   if (!journal.ok()) {
-    if (journal.status().code() == StatusCode::kCorrupt) corrupt_ = true;
     spdlog::warn("db={} journal unavailable: {}", path_, journal.status().ToString());
     return nullptr;
+  }
+  bool repair;
+  {
+    std::lock_guard lock(mu_);
+    repair = !orphans_repaired_;
+    orphans_repaired_ = true;
+  }
+  if (repair) {
+    // Holding the maintainer lock, no other maintainer is alive: `running` rows are orphans.
+    auto repaired = (*journal)->RepairOrphans();
+    if (repaired.ok() && *repaired > 0) {
+      spdlog::warn("db={} marked {} orphaned running vacuum row(s) failed", path_, *repaired);
+    } else if (!repaired.ok()) {
+      spdlog::warn("db={} could not repair orphaned journal rows: {}", path_,
+                   repaired.status().ToString());
+    }
   }
   return std::move(journal).value();
 }
 
-void MaintainedDatabase::LoadIntegrityFromJournal() {
-  auto journal = OpenJournal();
+std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
+  if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
+    return std::nullopt;
+  }
+  auto journal = Journal::Open(path_, options_.journal, *options_.clock, JournalAccess::kRead);
+  if (!journal.ok()) return std::nullopt;
+  auto last = (*journal)->LastRun(job.journal_key());
+  return last.ok() ? *last : std::nullopt;
+}
+
+void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journal>& journal,
+                                   const std::vector<CheckRow>& checks,
+                                   const std::vector<MetricRow>& metrics, bool under_deadline) {
+  if (checks.empty() && metrics.empty()) return;
+  bool central = !options_.journal.central_path.empty();
+  // A database found corrupt is not written at all, journal rows included (CONTRACT.md
+  // section 4), unless the journal is elsewhere.
+  if (gate_.known_corrupt() && !central) return;
+  if (!journal) journal = OpenJournalForWrite();
   if (!journal) return;
-  for (const char* type : {"quick_check", "integrity_check"}) {
-    auto last = journal->LastCheck(type);
-    if (!last.ok() || !last->has_value()) continue;
-    if ((*last)->status == HealthStatus::kCritical) corrupt_ = true;
-  }
-  auto when = journal->LastRun("quick_check");
-  auto last_quick = journal->LastCheck("quick_check");
-  if (!corrupt_ && when.ok() && when->has_value() && last_quick.ok() &&
-      last_quick->has_value() && (*last_quick)->status == HealthStatus::kHealthy) {
-    last_good_check_ = **when;
-  }
-}
-
-void MaintainedDatabase::NoteIntegrity(bool ok, SystemTime at) {
-  if (ok) {
-    corrupt_ = false;
-    last_good_check_ = at;
-  } else {
-    corrupt_ = true;
-  }
-}
-
-Status MaintainedDatabase::EnsureSafeToWrite(Connection& conn) {
-  if (corrupt_) {
-    return Status::Corrupt("last integrity result for " + path_ +
-                           " is critical; destructive jobs are suspended");
-  }
-  SystemTime now = options_.clock->Now();
-  if (last_good_check_ && now - *last_good_check_ < options_.recent_check) return Status::Ok();
-  auto start = std::chrono::steady_clock::now();
-  auto stmt = conn.Prepare("PRAGMA quick_check");
-  if (!stmt.ok()) {
-    if (stmt.status().code() == StatusCode::kCorrupt) corrupt_ = true;
-    return stmt.status();
-  }
-  std::vector<std::string> problems;
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) {
-      if (row.status().code() != StatusCode::kCorrupt) return row.status();
-      problems.push_back(row.status().message());
-      break;
-    }
-    if (!*row) break;
-    std::string msg = stmt->Text(0);
-    if (msg != "ok" && problems.size() < 10) problems.push_back(msg);
-  }
-  stmt = Status::Failed("finalized");  // release the read transaction before writing
-  CheckRow row{"quick_check", HealthStatus::kHealthy,
-               {{"duration_ms", ElapsedMs(start)}, {"reason", "before destructive job"}}};
-  if (!problems.empty()) {
-    corrupt_ = true;
-    spdlog::critical("db={} quick_check failed: {}", path_, problems.front());
-    if (!options_.journal.central_path.empty()) {
-      row.status = HealthStatus::kCritical;
-      row.details["problems"] = problems;
-      if (auto journal = OpenJournal()) (void)journal->RecordCheck(row);
-    }
-    return Status::Corrupt("quick_check of " + path_ + " failed: " + problems.front());
-  }
-  last_good_check_ = now;
-  if (auto journal = OpenJournal()) (void)journal->RecordCheck(row);
-  return Status::Ok();
+  if (under_deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
+  Status s = journal->RecordChecks(checks);
+  if (s.ok()) s = journal->RecordMetrics(metrics);
+  if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", db().name, job, s.ToString());
 }
 
 JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop,
                                    std::optional<std::chrono::steady_clock::time_point> deadline) {
   const ResolvedDatabase settings = db();  // this run's, whatever a reload does
+  const JobTraits traits = job.traits();
   JobOutcome out;
   out.job = job.name();
   auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Journal> journal;
+  std::vector<CheckRow> gate_rows;
   auto finish = [&]() -> JobOutcome {
     out.duration_ms = ElapsedMs(start);
     auto level = out.status == HealthStatus::kCritical  ? spdlog::level::err
@@ -157,72 +154,101 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (options_.on_outcome) options_.on_outcome(settings, out);
     return out;
   };
-  auto fail = [&](Status s) {
+  auto fail = [&](const Status& s) {
     out.error = s;
     bool busy = s.busy();
-    out.skipped = busy || s.code() == StatusCode::kRefused;
+    out.skipped = busy || s.code() == StatusCode::kRefused || s.code() == StatusCode::kCorrupt;
     out.status = busy ? HealthStatus::kWarning : HealthStatus::kCritical;
-    if (s.code() == StatusCode::kCorrupt) corrupt_ = true;
   };
 
-  // A database known corrupt is not written at all (CONTRACT.md section 4): only the
-  // read-only checks run on it. ANALYZE, a checkpoint or a requeue would write into it (an
-  // ANALYZE succeeds on a file whose overflow pages are damaged). Destructive jobs are
-  // refused by EnsureSafeToWrite below.
-  if (corrupt_ && !job.destructive() && job.name() != "health" &&
-      job.name() != "integrity_check") {
-    fail(Status::Corrupt("last integrity result for " + path_ +
-                         " is critical; jobs that write to it are suspended"));
-    out.skipped = true;
-    return finish();
-  }
-  auto conn = OpenConnection();
-  if (!conn.ok()) {
-    fail(conn.status());
-    return finish();
-  }
-  ScopedInterruptible interruptible(stop, *conn);
-  if (job.destructive()) {
-    Status safe = EnsureSafeToWrite(*conn);
-    if (!safe.ok()) {
-      fail(safe);
-      if (safe.code() == StatusCode::kCorrupt) out.skipped = true;
+  // The gate: jobs that check integrity themselves run on a read-only connection whatever
+  // is known; a restore replaces the file; everything else waits for a sound verdict.
+  bool gated = !traits.proves_integrity && traits.access != DbAccess::kReplaces;
+  if (gated) {
+    Status admitted = gate_.Admit(stop, &gate_rows);
+    if (!admitted.ok()) {
+      fail(admitted);
+      for (CheckRow& row : gate_rows) out.report.checks.push_back(row);
+      WriteRows(out.job, journal, gate_rows, {}, deadline.has_value());
       return finish();
     }
   }
-  auto journal = OpenJournal();
-  JobContext ctx{settings, *conn, journal.get(), *options_.clock, stop, trigger, deadline};
+
+  std::optional<Connection> conn;
+  if (traits.access != DbAccess::kReplaces) {
+    auto opened = OpenConnection(traits.access);
+    if (!opened.ok()) {
+      if (opened.status().code() == StatusCode::kCorrupt) {
+        gate_.Record(IntegrityVerdict::kCorrupt, job.name(), opened.status().message());
+      }
+      fail(opened.status());
+      return finish();
+    }
+    conn.emplace(std::move(opened).value());
+  }
+  std::optional<ScopedInterruptible> interruptible;
+  std::optional<BusyTimeoutCap> cap;  // under a deadline, lock waits end by it
+  if (conn) {
+    interruptible.emplace(stop, *conn);
+    if (deadline) cap.emplace(*conn, *deadline);
+  }
+  // Writers journal as they go (vacuum_log rows); proving and replacing jobs only after
+  // their verdict.
+  if (gated && traits.access == DbAccess::kWrites) journal = OpenJournalForWrite();
+  if (journal && deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
+  JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_.clock, stop,
+                 trigger, deadline};
+  IntegrityState known = gate_.state();
+  if (known.verdict == IntegrityVerdict::kSound && known.this_process &&
+      known.source == "quick_check") {
+    ctx.verified_at = known.at;
+  }
   auto result = job.Run(ctx);
+  cap.reset();
+  interruptible.reset();
+  conn.reset();  // before a restore's verdict and before the journal writes below
   if (result.ok()) {
     out.report = std::move(result).value();
     out.status = out.report.status;
-    if (out.report.found_corruption) {
-      corrupt_ = true;
-      out.status = HealthStatus::kCritical;
-    } else if (out.status == HealthStatus::kHealthy && job.name() == "health") {
-      last_good_check_ = options_.clock->Now();
+    if (traits.proves_integrity) {
+      gate_.Record(out.report.integrity, job.name(), FirstProblem(out.report));
     }
+    if (traits.access == DbAccess::kReplaces) {
+      // The file is now a verified backup: what was known of the old one no longer holds.
+      gate_.Record(IntegrityVerdict::kSound, job.name(), "");
+    }
+    if (out.report.integrity == IntegrityVerdict::kCorrupt) out.status = HealthStatus::kCritical;
   } else {
     fail(result.status());
+    // (A restore's Corrupt error is about the backup, not this database.)
+    if (result.status().code() == StatusCode::kCorrupt && traits.access != DbAccess::kReplaces) {
+      gate_.Record(IntegrityVerdict::kCorrupt, job.name(), result.status().message());
+    }
     CheckRow row{job.journal_key(), out.status,
                  {{"error", out.error.message()}, {"duration_ms", ElapsedMs(start)}}};
     if (out.error.busy()) row.details["skipped"] = "busy";
     out.report.checks.push_back(row);
   }
-  // A database found corrupt is not written at all (journal rows included) unless the
-  // journal is central.
-  if (corrupt_ && options_.journal.central_path.empty()) journal.reset();
   // Every row carries duration_ms (CONTRACT.md section 7): a check that did not time itself
   // gets the run's.
   for (CheckRow& row : out.report.checks) {
     if (!row.details.is_object()) row.details = nlohmann::json::object();
     if (!row.details.contains("duration_ms")) row.details["duration_ms"] = ElapsedMs(start);
   }
-  if (journal) {
-    Status s = journal->RecordChecks(out.report.checks);
-    if (s.ok()) s = journal->RecordMetrics(out.report.metrics);
-    if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", settings.name, out.job,
-                              s.ToString());
+  // Rows of runs not started by the schedule say so (CONTRACT.md section 7 details).
+  if (trigger == JobTrigger::kShutdown || trigger == JobTrigger::kCommand) {
+    for (CheckRow& row : out.report.checks) {
+      if (!row.details.contains("trigger")) {
+        row.details["trigger"] = trigger == JobTrigger::kShutdown ? "shutdown" : "command";
+      }
+    }
+  }
+  // A restore writes no row: the restored file is the backup, byte for byte (and a failed
+  // one leaves the database exactly as it was).
+  if (traits.access != DbAccess::kReplaces) {
+    std::vector<CheckRow> rows = gate_rows;
+    rows.insert(rows.end(), out.report.checks.begin(), out.report.checks.end());
+    WriteRows(out.job, journal, rows, out.report.metrics, deadline.has_value());
   }
   return finish();
 }

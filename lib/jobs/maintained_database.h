@@ -1,11 +1,22 @@
 #pragma once
-// A maintainer's hold on one database: the maintainer lock, the journal target, and what
-// is known about the database's integrity. Used by the daemon (one per database, for its
-// whole life) and by one-shot commands (`once`, `vacuum`, `backup`, ...).
+// A maintainer's hold on one database, and the one door every job goes through.
 //
-// Thread-safety: Run() and the other methods may be called from worker threads, but never
-// concurrently for the same MaintainedDatabase (the scheduler never overlaps jobs on one
-// database; one-shot commands are single-threaded).
+// Used by the daemon (one per database, for its whole life) and by every one-shot command
+// that may write (`once`, `analyze`, `checkpoint`, `vacuum`, `backup`, `restore`): they
+// build a Job and call Run(); none of them opens a connection itself. Run() alone decides
+// whether the database may be touched (the integrity gate, integrity_gate.h), which
+// connection the job gets (read-only until the gate has admitted it), and whether the
+// report's rows may be written (never into a database found corrupt).
+//
+// Acquire() writes nothing to the database: it takes the maintainer lock and reads the
+// lock file's integrity note. The journal tables are created, and orphaned `running`
+// vacuum rows repaired, at the first journal write of a job the gate has admitted.
+//
+// Thread-safety: Run() and LastRun() may be called from worker threads, but Run() never
+// concurrently for one database (the scheduler never overlaps jobs on a database;
+// one-shot commands are single-threaded). LastRun() may run beside a Run() (the
+// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_ guards itself;
+// the rest is immutable after Acquire().
 
 #include <chrono>
 #include <functional>
@@ -18,6 +29,7 @@
 #include "lib/core/clock.h"
 #include "lib/core/maintainer_lock.h"
 #include "lib/core/stop_token.h"
+#include "lib/jobs/integrity_gate.h"
 #include "lib/jobs/job.h"
 #include "lib/journal/journal.h"
 
@@ -27,9 +39,12 @@ struct MaintainerOptions {
   JournalTarget journal;  // central_path "" = tables in the database itself
   std::string lock_dir;   // "" = beside the database
   bool create_missing = false;
+  // Acquire a path that does not exist yet without creating it (restore to a new path).
+  bool allow_missing = false;
   const Clock* clock = &RealClock::Instance();
-  // A quick_check younger than this counts as "recent" for gating destructive jobs.
-  Millis recent_check = 1h;
+  // How old a good integrity result may be and still admit a job (integrity_gate.h). The
+  // daemon sets it above its quick_check interval, so its hourly health keeps it fresh.
+  Millis recent_check = std::chrono::hours(1);
   // Called after every Run() (on the worker thread) with the outcome: metrics, status
   // lines. Must be thread-safe.
   std::function<void(const ResolvedDatabase&, const struct JobOutcome&)> on_outcome;
@@ -38,18 +53,16 @@ struct MaintainerOptions {
 struct JobOutcome {
   std::string job;
   HealthStatus status = HealthStatus::kHealthy;
-  Status error;        // non-ok when the run failed or was skipped
-  bool skipped = false;  // busy past busy_timeout, or suspended (corrupt), or refused
+  Status error;          // non-ok when the run failed or was refused
+  bool skipped = false;  // busy past busy_timeout, refused (corrupt), or Refused by the job
   JobReport report;
   int64_t duration_ms = 0;
 };
 
 class MaintainedDatabase {
  public:
-  // Takes the maintainer lock (LockHeld -> exit 75), creates the database when
-  // create_missing, opens the journal and repairs orphaned `running` rows. A database that
-  // cannot be opened as SQLite (corrupt header) is still acquired, marked corrupt, and its
-  // journal is not written.
+  // Takes the maintainer lock (LockHeld -> exit 75) and, when create_missing, creates a
+  // missing database (WAL, auto_vacuum=incremental). Nothing else is written.
   static Result<std::unique_ptr<MaintainedDatabase>> Acquire(const ResolvedDatabase& db,
                                                              const MaintainerOptions& options);
 
@@ -60,38 +73,43 @@ class MaintainedDatabase {
   const MaintainerOptions& options() const { return options_; }
   const std::string& path() const { return path_; }
 
-  // Opens a fresh read-write connection with the policy's busy_timeout.
-  Result<Connection> OpenConnection() const;
-  // Opens the journal for one run; nullptr when the database is known corrupt or the
-  // journal cannot be opened (the reason is logged).
-  std::unique_ptr<Journal> OpenJournal();
-
-  // Runs `job` now on the calling thread: opens a connection registered with `stop`,
-  // gates destructive jobs (EnsureSafeToWrite), runs it, writes the report's rows to the
-  // journal (not when corrupt), logs the outcome with db and job. Never throws.
+  // Runs `job` now on the calling thread, through the gate:
+  //   - a job that does not prove integrity itself (JobTraits) runs only once the gate
+  //     admits it; a database found corrupt gets a refused outcome (error kCorrupt,
+  //     skipped, critical) and nothing written;
+  //   - the job gets a read-only connection (kReadOnly), a read-write one (kWrites) or
+  //     none (kReplaces), registered with `stop`; under `deadline` (steady clock) lock
+  //     waits and journal writes end by the deadline;
+  //   - the report's rows (and the gate's quick_check row) go to the journal unless the
+  //     database is corrupt (then only to a central journal);
+  //   - the outcome is logged with db and job, and passed to on_outcome.
+  // Never throws.
   JobOutcome Run(Job& job, JobTrigger trigger, StopToken& stop,
                  std::optional<std::chrono::steady_clock::time_point> deadline = {});
 
-  // For destructive work: Corrupt when the last integrity result is critical; runs a
-  // quick_check first when there is no recent result (recording it in the journal).
-  Status EnsureSafeToWrite(Connection& conn);
+  // The job's last run from the journal (read-only; nullopt when none or unreadable).
+  std::optional<SystemTime> LastRun(const Job& job) const;
 
-  bool known_corrupt() const { return corrupt_; }
-  // Record the outcome of an integrity check done elsewhere (e.g. a CLI `check`).
-  void NoteIntegrity(bool ok, SystemTime at);
+  IntegrityState integrity() const { return gate_.state(); }
+  bool known_corrupt() const { return gate_.known_corrupt(); }
 
  private:
-  MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options, MaintainerLock lock)
-      : path_(db.path), db_(std::move(db)), options_(std::move(options)), lock_(std::move(lock)) {}
-  void LoadIntegrityFromJournal();
+  MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options, MaintainerLock lock);
+  Result<Connection> OpenConnection(DbAccess access) const;
+  // The read-write journal; repairs orphaned rows at the first open. nullptr (logged) when
+  // it cannot be opened.
+  std::unique_ptr<Journal> OpenJournalForWrite();
+  void WriteRows(const std::string& job, std::unique_ptr<Journal>& journal,
+                 const std::vector<CheckRow>& checks, const std::vector<MetricRow>& metrics,
+                 bool under_deadline);
 
-  const std::string path_;  // never changes
-  mutable std::mutex mu_;    // guards db_ only
-  ResolvedDatabase db_;
-  MaintainerOptions options_;
-  MaintainerLock lock_;
-  bool corrupt_ = false;
-  std::optional<SystemTime> last_good_check_;
+  const std::string path_;
+  const MaintainerOptions options_;
+  MaintainerLock lock_;  // held for the object's life; its note is written by gate_
+  IntegrityGate gate_;
+  mutable std::mutex mu_;
+  ResolvedDatabase db_;            // guarded by mu_
+  bool orphans_repaired_ = false;  // guarded by mu_
 };
 
 }  // namespace maintd

@@ -1,7 +1,5 @@
 #include "lib/jobs/registry.h"
 
-#include <algorithm>
-
 #include "lib/jobs/analyze.h"
 #include "lib/jobs/backup.h"
 #include "lib/jobs/checkpoint.h"
@@ -13,58 +11,98 @@
 
 namespace maintd {
 
-std::vector<std::string> KnownJobNames() {
-  return {"health",    "integrity_check", "checkpoint",    "analyze", "vacuum",
-          "retention", "lease_requeue",   "backup",        "journal_prune"};
+namespace {
+
+using Jobs = std::vector<std::shared_ptr<Job>>;
+
+Schedule Every(Millis every) { return {every, std::nullopt}; }
+Schedule DailyAt(std::optional<TimeOfDay> at) { return {Millis(0), at}; }
+
+template <std::shared_ptr<Job> (*Make)(const ResolvedDatabase&)>
+Jobs One(const ResolvedDatabase& db) {
+  return {Make(db)};
 }
 
-bool IsKnownJobName(const std::string& name) {
-  auto names = KnownJobNames();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
+}  // namespace
 
-std::vector<std::shared_ptr<Job>> MakeJobs(const std::string& name,
-                                           const ResolvedDatabase& db) {
-  std::vector<std::shared_ptr<Job>> jobs;
-  if (name == "health") jobs.push_back(MakeHealthJob(db));
-  else if (name == "integrity_check") jobs.push_back(MakeIntegrityCheckJob(db));
-  else if (name == "checkpoint") jobs.push_back(MakeCheckpointJob(db));
-  else if (name == "analyze") jobs.push_back(MakeAnalyzeJob(db));
-  else if (name == "vacuum") jobs.push_back(MakeVacuumJob(db));
-  else if (name == "backup") jobs.push_back(MakeBackupJob(db));
-  else if (name == "journal_prune") jobs.push_back(MakeJournalPruneJob(db));
-  else if (name == "retention") {
-    for (size_t i = 0; i < db.retention.size(); ++i) jobs.push_back(MakeRetentionJob(db, i));
-  } else if (name == "lease_requeue") {
-    for (size_t i = 0; i < db.lease_requeue.size(); ++i) {
-      jobs.push_back(MakeLeaseRequeueJob(db, i));
-    }
-  }
-  return jobs;
+const std::vector<JobKind>& JobTable() {
+  static const std::vector<JobKind> table = {
+      {"health", "quick_check and the cheap checks (hourly)", One<MakeHealthJob>,
+       [](const ResolvedDatabase& db, size_t) { return Every(db.policy.health.quick_check_every); }},
+      {"integrity_check", "integrity_check and foreign_key_check (daily)",
+       One<MakeIntegrityCheckJob>,
+       [](const ResolvedDatabase& db, size_t) {
+         return DailyAt(db.policy.health.integrity_check_daily_at);
+       }},
+      {"checkpoint", "WAL checkpoint", [](const ResolvedDatabase& db) { return Jobs{MakeCheckpointJob(db)}; },
+       [](const ResolvedDatabase& db, size_t) {
+         const CheckpointPolicy& p = db.policy.checkpoint;
+         return p.mode == CheckpointMode::kNone ? Schedule{} : Every(p.every);
+       }},
+      {"analyze", "limited ANALYZE (daily)", [](const ResolvedDatabase& db) { return Jobs{MakeAnalyzeJob(db)}; },
+       [](const ResolvedDatabase& db, size_t) { return DailyAt(db.policy.analyze.daily_at); }},
+      {"vacuum", "incremental vacuum past the free-page trigger", One<MakeVacuumJob>,
+       [](const ResolvedDatabase& db, size_t) { return Every(db.policy.vacuum.check_every); }},
+      {"retention", "archive-then-delete of old rows (per rule)",
+       [](const ResolvedDatabase& db) {
+         Jobs jobs;
+         for (size_t i = 0; i < db.retention.size(); ++i) jobs.push_back(MakeRetentionJob(db, i));
+         return jobs;
+       },
+       [](const ResolvedDatabase& db, size_t i) { return Every(db.retention[i].every); }},
+      {"lease_requeue", "expired leases back to the queue (per rule)",
+       [](const ResolvedDatabase& db) {
+         Jobs jobs;
+         for (size_t i = 0; i < db.lease_requeue.size(); ++i) {
+           jobs.push_back(MakeLeaseRequeueJob(db, i));
+         }
+         return jobs;
+       },
+       [](const ResolvedDatabase& db, size_t i) { return Every(db.lease_requeue[i].every); }},
+      {"backup", "verified online backup, rotated", [](const ResolvedDatabase& db) { return Jobs{MakeBackupJob(db)}; },
+       [](const ResolvedDatabase& db, size_t) { return Every(db.policy.backup.every); }},
+      {"journal_prune", "drops journal rows past journal_retention (daily)",
+       One<MakeJournalPruneJob>, [](const ResolvedDatabase&, size_t) { return Every(Millis(24h)); }},
+  };
+  return table;
 }
 
 std::vector<ScheduledJob> JobsFor(const ResolvedDatabase& db) {
-  const DatabasePolicy& p = db.policy;
   std::vector<ScheduledJob> out;
-  auto add = [&](std::shared_ptr<Job> job, Schedule s) {
-    if (s.enabled()) out.push_back({std::move(job), s});
-  };
-  add(MakeHealthJob(db), {p.health.quick_check_every, std::nullopt});
-  add(MakeIntegrityCheckJob(db), {Millis(0), p.health.integrity_check_daily_at});
-  if (p.checkpoint.mode != CheckpointMode::kNone) {
-    add(MakeCheckpointJob(db), {p.checkpoint.every, std::nullopt});
+  for (const JobKind& kind : JobTable()) {
+    Jobs jobs = kind.make(db);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      Schedule s = kind.schedule(db, i);
+      if (s.enabled()) out.push_back({std::move(jobs[i]), s});
+    }
   }
-  add(MakeAnalyzeJob(db), {Millis(0), p.analyze.daily_at});
-  add(MakeVacuumJob(db), {p.vacuum.check_every, std::nullopt});
-  for (size_t i = 0; i < db.retention.size(); ++i) {
-    add(MakeRetentionJob(db, i), {db.retention[i].every, std::nullopt});
-  }
-  for (size_t i = 0; i < db.lease_requeue.size(); ++i) {
-    add(MakeLeaseRequeueJob(db, i), {db.lease_requeue[i].every, std::nullopt});
-  }
-  add(MakeBackupJob(db), {p.backup.every, std::nullopt});
-  add(MakeJournalPruneJob(db), {Millis(24h), std::nullopt});
   return out;
+}
+
+std::vector<std::shared_ptr<Job>> MakeJobs(const std::string& name, const ResolvedDatabase& db) {
+  for (const JobKind& kind : JobTable()) {
+    if (kind.name == name) return kind.make(db);
+  }
+  return {};
+}
+
+std::vector<std::string> KnownJobNames() {
+  std::vector<std::string> names;
+  for (const JobKind& kind : JobTable()) names.push_back(kind.name);
+  return names;
+}
+
+bool IsKnownJobName(const std::string& name) {
+  for (const JobKind& kind : JobTable()) {
+    if (kind.name == name) return true;
+  }
+  return false;
+}
+
+std::string KnownJobNamesText() {
+  std::string text;
+  for (const JobKind& kind : JobTable()) text += (text.empty() ? "" : ", ") + kind.name;
+  return text;
 }
 
 }  // namespace maintd

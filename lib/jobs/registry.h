@@ -1,5 +1,8 @@
 #pragma once
-// config -> job instances: the only list of jobs.
+// The job table: the only list of jobs (registry.cc). Each row names a job, says how to
+// make its instances for a database and when the policy schedules them. A job's traits
+// (what it may touch, whether it proves integrity) are properties of the Job itself
+// (job.h). Adding a job is one new file plus one row of the table.
 
 #include <memory>
 #include <optional>
@@ -23,16 +26,30 @@ struct ScheduledJob {
   Schedule schedule;
 };
 
-// The enabled jobs of one database with their schedules, in the order `once` runs them:
-// health, integrity_check, checkpoint, analyze, vacuum, retention, lease_requeue, backup,
-// journal_prune.
+// One row of the job table.
+struct JobKind {
+  std::string name;         // `once --job NAME`, logs, metrics
+  std::string description;  // one line for help texts
+  // The jobs of this kind for a database: one, or one per rule (lease_requeue, retention;
+  // none when the database has no rule).
+  std::vector<std::shared_ptr<Job>> (*make)(const ResolvedDatabase& db);
+  // When the policy runs the index-th of them (disabled: not scheduled).
+  Schedule (*schedule)(const ResolvedDatabase& db, size_t index);
+};
+
+// The table, in the order `once` runs the jobs (the integrity checks first: they admit
+// the writers that follow without a second read of the file).
+const std::vector<JobKind>& JobTable();
+
+// The enabled jobs of one database with their schedules, in table order.
 std::vector<ScheduledJob> JobsFor(const ResolvedDatabase& db);
 
-// The jobs called `name` for `once --job NAME`, whatever their schedule (lease_requeue and
-// retention give one job per rule; empty when the database has no rule). `KnownJobNames`
-// lists the valid names; IsKnownJobName checks one.
+// The jobs called `name` for `once --job NAME`, whatever their schedule (empty when the
+// database has no rule for a rule job, or the name is unknown: see IsKnownJobName).
 std::vector<std::shared_ptr<Job>> MakeJobs(const std::string& name, const ResolvedDatabase& db);
 std::vector<std::string> KnownJobNames();
 bool IsKnownJobName(const std::string& name);
+// "health, integrity_check, ..." for help texts and errors.
+std::string KnownJobNamesText();
 
 }  // namespace maintd

@@ -38,7 +38,6 @@ class RetentionJob final : public Job {
       : index_(index), rule_(db.retention.at(index)) {}
 
   std::string name() const override { return "retention"; }
-  bool destructive() const override { return true; }
   Result<JobReport> Run(JobContext& ctx) override;
 
  private:
@@ -95,7 +94,7 @@ Status RetentionJob::ArchiveRows(JobContext& ctx, const TableInfo& info, Archive
   // Rows the archive already holds are not copied again. Rows whose archive rowid holds a
   // different row stay selected, so every run counts them in archive_conflicts.
   std::string not_archived = "NOT " + IdenticalCopyExistsSql(info, source, kArchiveSchema);
-  auto scanner = RowScanner::Create(ctx.conn, info, rule_.time_column, rule_.time_format,
+  auto scanner = RowScanner::Create(ctx.conn(), info, rule_.time_column, rule_.time_format,
                                     rule_.keep_where, cut, not_archived);
   if (!scanner.ok()) return scanner.status();
   bool first = true;
@@ -127,13 +126,13 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
   if (archived) sql += " AND " + IdenticalCopyExistsSql(info, source, kArchiveSchema);
   // Litestream owns the checkpoints of the databases it replicates (CONTRACT.md section 4).
   auto litestream =
-      ctx.conn.QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = '_litestream_seq'");
+      ctx.conn().QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = '_litestream_seq'");
   if (!litestream.ok()) return litestream.status();
   bool checkpoint = *litestream == 0;
-  auto scanner = RowScanner::Create(ctx.conn, info, rule_.time_column, rule_.time_format,
+  auto scanner = RowScanner::Create(ctx.conn(), info, rule_.time_column, rule_.time_format,
                                     rule_.keep_where, cut, "");
   if (!scanner.ok()) return scanner.status();
-  RelaxedSync relaxed(ctx.conn);
+  RelaxedSync relaxed(ctx.conn());
   bool first = true;
   int64_t limit = rule_.batch;
   while (true) {
@@ -149,16 +148,16 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
       return Status::Ok();
     }
     first = false;
-    auto tx = Transaction::BeginImmediate(ctx.conn);
+    auto tx = Transaction::BeginImmediate(ctx.conn());
     if (!tx.ok()) return tx.status();
     auto t0 = std::chrono::steady_clock::now();  // the write lock is held from here
-    auto st = ctx.conn.Prepare(sql);
+    auto st = ctx.conn().Prepare(sql);
     if (!st.ok()) return st.status();
     BindTime(*st, 1, rule_.time_format, cut);
     st->Bind(2, RowidsJson(*ids));
     auto done = st->Step();
     if (!done.ok()) return done.status();
-    int64_t changed = ctx.conn.Changes();
+    int64_t changed = ctx.conn().Changes();
     MAINTD_RETURN_IF_ERROR(tx->Commit());
     int64_t hold_ms = ElapsedMs(t0);
     p.max_lock_hold_ms = std::max(p.max_lock_hold_ms, hold_ms);
@@ -178,7 +177,7 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
     // application's next commit does that work while it holds its transaction open.
     // Best effort: a checkpoint running elsewhere (BUSY) is fine.
     if (checkpoint) {
-      Status cs = ctx.conn.Exec("PRAGMA main.wal_checkpoint(PASSIVE)");
+      Status cs = ctx.conn().Exec("PRAGMA main.wal_checkpoint(PASSIVE)");
       if (cs.code() == StatusCode::kInterrupted) return cs;
     }
   }
@@ -195,19 +194,19 @@ Result<JobReport> RetentionJob::DryRun(JobContext& ctx, const TableInfo& info, S
   std::optional<ReadOnlyAttachment> attachment;
   std::string archive_filter;
   if (!rule_.archive_to.empty() && FileExists(rule_.archive_to)) {
-    auto att = ReadOnlyAttachment::Attach(ctx.conn, rule_.archive_to, kArchiveSchema);
+    auto att = ReadOnlyAttachment::Attach(ctx.conn(), rule_.archive_to, kArchiveSchema);
     if (!att.ok()) return att.status();
     attachment.emplace(std::move(*att));
-    auto present = ReadTableInfo(ctx.conn, kArchiveSchema, info.name);
+    auto present = ReadTableInfo(ctx.conn(), kArchiveSchema, info.name);
     if (!present.ok()) return present.status();
     if (present->has_value()) {
       archive_filter = " AND NOT " + IdenticalCopyExistsSql(info, source, kArchiveSchema);
     }
   }
   // One read transaction: both counts see the same snapshot. Nothing is written.
-  MAINTD_RETURN_IF_ERROR(ctx.conn.Exec("BEGIN"));
+  MAINTD_RETURN_IF_ERROR(ctx.conn().Exec("BEGIN"));
   auto count = [&](const std::string& sql, SystemTime cut) -> Result<int64_t> {
-    auto st = ctx.conn.Prepare(sql);
+    auto st = ctx.conn().Prepare(sql);
     if (!st.ok()) return st.status();
     BindTime(*st, 1, rule_.time_format, cut);
     auto row = st->Step();
@@ -219,7 +218,7 @@ Result<JobReport> RetentionJob::DryRun(JobContext& ctx, const TableInfo& info, S
   if (deleted.ok() && rule_.archive_after.has_value()) {
     archived = count(base + archive_filter, now - *rule_.archive_after);
   }
-  (void)ctx.conn.Exec("COMMIT");
+  (void)ctx.conn().Exec("COMMIT");
   if (!deleted.ok()) return deleted.status();
   if (!archived.ok()) return archived.status();
   p.deleted = *deleted;
@@ -252,6 +251,11 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
   }
   report.status = status;
   report.checks.push_back({"retention", status, d});
+  if (!dry_run) {
+    report.figures.rows_purged = p.deleted;
+    report.figures.rows_archived = p.archived;
+    report.figures.max_lock_hold_ms = static_cast<double>(p.max_lock_hold_ms);
+  }
   nlohmann::json ctx = {{"table", rule_.table}};
   report.metrics.push_back({"retention.duration_ms", double(duration_ms), "ms", ctx});
   report.metrics.push_back({"retention.archived", double(p.archived), "rows", ctx});
@@ -270,8 +274,8 @@ JobReport RetentionJob::MakeReport(const Progress& p, bool dry_run, int64_t dura
 
 Result<JobReport> RetentionJob::Run(JobContext& ctx) {
   auto start = std::chrono::steady_clock::now();
-  MAINTD_RETURN_IF_ERROR(CheckRetentionRule(ctx.conn, ctx.db.name, index_, rule_));
-  auto read = ReadTableInfo(ctx.conn, "main", rule_.table);
+  MAINTD_RETURN_IF_ERROR(CheckRetentionRule(ctx.conn(), ctx.db.name, index_, rule_));
+  auto read = ReadTableInfo(ctx.conn(), "main", rule_.table);
   if (!read.ok()) return read.status();
   if (!read->has_value()) return Status::NotFound("no table '" + rule_.table + "'");
   const TableInfo& info = **read;
@@ -284,11 +288,11 @@ Result<JobReport> RetentionJob::Run(JobContext& ctx) {
   std::optional<ScopedInterruptible> interruptible;
   std::optional<ReadOnlyAttachment> attachment;
   if (!rule_.archive_to.empty()) {
-    auto opened = Archive::Open(rule_.archive_to, ctx.db.path, info, ctx.conn.busy_timeout());
+    auto opened = Archive::Open(rule_.archive_to, ctx.db.path, info, ctx.conn().busy_timeout());
     if (!opened.ok()) return opened.status();
     archive.emplace(std::move(*opened));
     interruptible.emplace(ctx.stop, archive->connection());
-    auto att = ReadOnlyAttachment::Attach(ctx.conn, rule_.archive_to, kArchiveSchema);
+    auto att = ReadOnlyAttachment::Attach(ctx.conn(), rule_.archive_to, kArchiveSchema);
     if (!att.ok()) return att.status();
     attachment.emplace(std::move(*att));
     s = ArchiveRows(ctx, info, *archive, now - *rule_.archive_after, p);

@@ -20,6 +20,7 @@ constexpr Millis kDeadlineJournalWait{250};
 // What one run will do: skip (with a reason) or vacuum with a method.
 struct Plan {
   bool skip = false;
+  bool refused = false;  // the request cannot be done here: the run fails (kRefused)
   std::string reason;
   HealthStatus status = HealthStatus::kHealthy;
   VacuumMethod method = VacuumMethod::kIncremental;
@@ -120,6 +121,51 @@ Plan PlanShutdown(ShutdownVacuum mode, const JobContext& ctx, const VacuumPolicy
   return inc;
 }
 
+// A `vacuum` command: what its flags and the database call for (was daemon/cmd_vacuum.cc).
+Plan PlanCommand(const VacuumCommand& c, const VacuumPolicy& p, const DbStats& s) {
+  if (!c.into.empty()) return Vacuum(VacuumMethod::kInto);
+  bool none = s.auto_vacuum == 0;
+  if (c.method == VacuumCommand::kFull) return Vacuum(VacuumMethod::kFull, none && p.convert_auto_vacuum);
+  if (none && c.method == VacuumCommand::kAsPolicyAllows &&
+      (p.convert_auto_vacuum || p.full_when_no_auto_vacuum)) {
+    return Vacuum(VacuumMethod::kFull, p.convert_auto_vacuum);
+  }
+  if (none) {
+    Plan refused = Skip(
+        "auto_vacuum is none on this database: incremental vacuum frees nothing there. Use "
+        "--full (a full VACUUM blocks writers while it runs; with convert_auto_vacuum: true it "
+        "also switches the database to auto_vacuum=incremental)",
+        HealthStatus::kWarning);
+    refused.refused = true;
+    return refused;
+  }
+  return Vacuum(VacuumMethod::kIncremental);
+}
+
+// The command's output line (CONTRACT.md section 2: pages and bytes freed, duration).
+std::string CommandLine(const VacuumRun& run, bool convert) {
+  char hold[32];
+  std::snprintf(hold, sizeof hold, "%.1f", run.max_lock_hold_ms);
+  std::string line = "pages_freed=" + std::to_string(run.pages_freed) +
+                     " bytes_freed=" + std::to_string(run.bytes_freed) +
+                     " duration_ms=" + std::to_string(run.duration_ms) +
+                     " method=" + ToString(run.method);
+  if (run.method == VacuumMethod::kIncremental) {
+    line += " steps=" + std::to_string(run.steps) + " max_lock_hold_ms=" + hold;
+  }
+  if (run.method != VacuumMethod::kInto) {
+    line += " freelist_before=" + std::to_string(run.freelist_before) +
+            " freelist_after=" + std::to_string(run.freelist_after);
+  } else {
+    line += " copy_bytes=" + std::to_string(run.file_size_after);
+  }
+  if (convert && run.auto_vacuum_after >= 0) {
+    line += std::string(" auto_vacuum=") + AutoVacuumName(run.auto_vacuum_after);
+  }
+  if (run.checkpoint_busy) line += " checkpoint_busy=1";
+  return line;
+}
+
 nlohmann::json StatsJson(const DbStats& s, const VacuumPolicy& p) {
   return {{"free_ratio", s.free_ratio()},
           {"freelist_count", s.freelist_count},
@@ -131,23 +177,37 @@ nlohmann::json StatsJson(const DbStats& s, const VacuumPolicy& p) {
 
 class VacuumJob final : public Job {
  public:
-  explicit VacuumJob(std::optional<ShutdownVacuum> shutdown) : shutdown_(shutdown) {}
+  VacuumJob(std::optional<ShutdownVacuum> shutdown, std::optional<VacuumCommand> command)
+      : shutdown_(shutdown), command_(std::move(command)) {}
   std::string name() const override { return "vacuum"; }
-  bool destructive() const override { return true; }
   std::string journal_key() const override { return "vacuum"; }
+  JobTraits traits() const override {
+    // VACUUM INTO only reads the database (it writes a new file).
+    bool into = command_ && !command_->into.empty();
+    return {into ? DbAccess::kReadOnly : DbAccess::kWrites};
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     auto start = SteadyClock::now();
     const VacuumPolicy& policy = ctx.db.policy.vacuum;
-    auto stats = ReadDbStats(ctx.conn);
+    auto stats = ReadDbStats(ctx.conn());
     if (!stats.ok()) return stats.status();
-    Plan plan =
-        shutdown_ ? PlanShutdown(*shutdown_, ctx, policy, *stats) : PlanScheduled(policy, *stats);
+    Plan plan = shutdown_  ? PlanShutdown(*shutdown_, ctx, policy, *stats)
+                : command_ ? PlanCommand(*command_, policy, *stats)
+                           : PlanScheduled(policy, *stats);
+    if (plan.refused) return Status::Refused(plan.reason);
     if (plan.skip) return Skipped(plan, *stats, policy, start);
 
     VacuumRequest req;
     req.method = plan.method;
-    req.log_type = plan.method == VacuumMethod::kIncremental ? "auto" : "full";
+    // vacuum_type (CONTRACT.md section 7): `incremental` when asked for by hand.
+    req.log_type = plan.method != VacuumMethod::kIncremental ? "full"
+                   : command_                                ? "incremental"
+                                                             : "auto";
+    if (command_) {
+      req.incremental.max_pages = command_->pages;
+      req.full.into = command_->into;
+    }
     req.incremental.pages_per_step = policy.pages_per_step;
     req.incremental.pause_between_steps = policy.pause_between_steps;
     req.incremental.max_lock_hold = policy.max_lock_hold;
@@ -167,21 +227,28 @@ class VacuumJob final : public Job {
     }
     std::optional<BusyTimeoutCap> cap;  // a full VACUUM's lock wait ends at the deadline
     if (ctx.deadline && plan.method != VacuumMethod::kIncremental) {
-      cap.emplace(ctx.conn, *ctx.deadline);
+      cap.emplace(ctx.conn(), *ctx.deadline);
     }
-    VacuumRun run = ExecuteVacuum(ctx.conn, ctx.journal, req, ctx.stop);
+    VacuumRun run = ExecuteVacuum(ctx.conn(), ctx.journal, req, ctx.stop);
     cap.reset();
     if (!run.journal_status.ok()) {
       spdlog::warn("db={} vacuum journal write failed: {}", ctx.db.name,
                    run.journal_status.ToString());
     }
     if (run.status.code() == StatusCode::kRefused) {
+      if (command_) return run.status;  // asked for by hand: the command fails (exit 1)
       plan = Skip(run.status.message(), HealthStatus::kWarning);
       return Skipped(plan, *stats, policy, start);
     }
     if (run.status.busy()) return run.status;
     JobReport report;
-    report.metrics = run.Metrics(req.log_type);
+    if (run.method != VacuumMethod::kInto) report.metrics = run.Metrics(req.log_type);
+    if (run.started) report.output = CommandLine(run, plan.convert);
+    report.figures.pages_freed = run.pages_freed;
+    if (run.method != VacuumMethod::kInto) {
+      report.figures.freelist_count = run.freelist_after;
+      report.figures.max_lock_hold_ms = run.max_lock_hold_ms;
+    }
     std::string what = plan.convert ? "converted to auto_vacuum=incremental: " : "";
     report.summary = std::string(ToString(run.method)) + " vacuum " + what + run.Summary();
     if (run.status.code() == StatusCode::kInterrupted) {
@@ -218,6 +285,7 @@ class VacuumJob final : public Job {
     for (auto& [k, v] : plan.extra.items()) details[k] = v;
     details["duration_ms"] = ElapsedMs(start);
     report.checks.push_back({"vacuum", plan.status, details});
+    report.figures.freelist_count = s.freelist_count;
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.3f", s.free_ratio());
     report.summary = "vacuum skipped: " + plan.reason + " (free ratio " + ratio + ", " +
@@ -226,16 +294,21 @@ class VacuumJob final : public Job {
   }
 
   std::optional<ShutdownVacuum> shutdown_;
+  std::optional<VacuumCommand> command_;
 };
 
 }  // namespace
 
 std::shared_ptr<Job> MakeVacuumJob(const ResolvedDatabase&) {
-  return std::make_shared<VacuumJob>(std::nullopt);
+  return std::make_shared<VacuumJob>(std::nullopt, std::nullopt);
+}
+
+std::shared_ptr<Job> MakeVacuumCommandJob(const ResolvedDatabase&, VacuumCommand command) {
+  return std::make_shared<VacuumJob>(std::nullopt, std::move(command));
 }
 
 std::shared_ptr<Job> MakeShutdownVacuumJob(const ResolvedDatabase&, ShutdownVacuum mode) {
-  return std::make_shared<VacuumJob>(mode);
+  return std::make_shared<VacuumJob>(mode, std::nullopt);
 }
 
 }  // namespace maintd

@@ -44,6 +44,24 @@ inline constexpr char kShutdownInterruptedMessage[] = "interrupted by shutdown d
 
 std::shared_ptr<Job> MakeVacuumJob(const ResolvedDatabase& db);
 
+// The `vacuum` command (CONTRACT.md section 2), without the trigger threshold:
+//   kAsPolicyAllows  incremental on an auto_vacuum=incremental database; on NONE a full
+//                    VACUUM when convert_auto_vacuum (which switches it to incremental) or
+//                    full_when_no_auto_vacuum is set, else Refused with a hint;
+//   kIncremental     lock-budgeted steps (all free pages, or about `pages`); Refused on NONE;
+//   kFull            full VACUUM in place (switching to incremental when convert_auto_vacuum);
+//   `into` set       VACUUM INTO a new file: the database is not changed (read-only
+//                    connection, no vacuum_log row).
+// Refusals (also the full-VACUUM disk and Litestream rules) fail the run with kRefused.
+// Its vacuum_log row is `incremental` for kIncremental / kAsPolicyAllows incremental runs,
+// `full` for full ones. report.output is the command's line (pages_freed=... bytes_freed=...).
+struct VacuumCommand {
+  enum Method { kAsPolicyAllows, kIncremental, kFull } method = kAsPolicyAllows;
+  int64_t pages = 0;  // kIncremental: about this many pages, 0 = all
+  std::string into;   // VACUUM INTO this path (must not exist)
+};
+std::shared_ptr<Job> MakeVacuumCommandJob(const ResolvedDatabase& db, VacuumCommand command);
+
 // The shutdown vacuum of one database (CONTRACT.md section 5), run with trigger kShutdown
 // and ctx.deadline = the end of this database's share of the shutdown deadline:
 //   kNone: skipped.

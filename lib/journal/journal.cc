@@ -79,22 +79,40 @@ Status Journal::CreateTables(Connection& conn) {
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& db_path,
                                                const JournalTarget& target,
-                                               const Clock& clock) {
+                                               const Clock& clock, JournalAccess access) {
   bool central = !target.central_path.empty();
+  bool read_only = access == JournalAccess::kRead;
   OpenOptions opts;
-  opts.create = central;
+  opts.read_only = read_only;
+  opts.create = central && !read_only;
   opts.busy_timeout = target.busy_timeout;
   auto conn = Connection::Open(central ? target.central_path : db_path, opts);
   if (!conn.ok()) return conn.status();
-  if (central) {
+  if (central && !read_only) {
     // The central journal is ours alone: WAL lets many workers append concurrently.
     (void)conn->Exec("PRAGMA journal_mode=WAL");
   }
-  MAINTD_RETURN_IF_ERROR(CreateTables(*conn));
-  return std::unique_ptr<Journal>(new Journal(db_path, std::move(conn).value(), clock));
+  return std::unique_ptr<Journal>(new Journal(db_path, std::move(conn).value(), clock, access));
+}
+
+Result<bool> Journal::TablesExist() {
+  if (tables_exist_) return true;
+  auto present = conn_.QueryInt(
+      "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+      "('sqlite_vacuum_log','sqlite_health_checks','sqlite_performance_metrics')");
+  if (!present.ok()) return present.status();
+  tables_exist_ = *present == 3;
+  return tables_exist_;
 }
 
 Status Journal::WriteInTransaction(const std::function<Status()>& body) {
+  if (access_ == JournalAccess::kRead) {
+    return Status::Failed("journal of " + db_path_ + " was opened read-only");
+  }
+  if (!tables_exist_) {
+    MAINTD_RETURN_IF_ERROR(CreateTables(conn_));
+    tables_exist_ = true;
+  }
   auto tx = Transaction::BeginImmediate(conn_, write_retry_);
   if (!tx.ok()) return tx.status();
   MAINTD_RETURN_IF_ERROR(body());
@@ -187,6 +205,9 @@ Status Journal::RecordMetrics(const std::vector<MetricRow>& rows) {
 }
 
 Result<int64_t> Journal::RepairOrphans() {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return 0;  // no table, no orphan: nothing to write
   int64_t repaired = 0;
   Status s = WriteInTransaction([&]() -> Status {
     auto stmt = conn_.Prepare(
@@ -204,6 +225,9 @@ Result<int64_t> Journal::RepairOrphans() {
 }
 
 Status Journal::Prune(const JournalRetention& retention) {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return Status::Ok();  // nothing to prune; never create tables for it
   SystemTime now = clock_.Now();
   struct Target { const char* table; const char* ts; Millis keep; };
   const Target targets[] = {
@@ -231,6 +255,9 @@ Status Journal::Prune(const JournalRetention& retention) {
 }
 
 Result<std::optional<SystemTime>> Journal::LastRun(const std::string& check_type) {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return std::optional<SystemTime>();
   bool vacuum = check_type == "vacuum";
   auto stmt = conn_.Prepare(
       vacuum ? "SELECT max(started_ts) FROM sqlite_vacuum_log WHERE db_path=?1"
@@ -248,6 +275,9 @@ Result<std::optional<SystemTime>> Journal::LastRun(const std::string& check_type
 }
 
 Result<std::optional<CheckRow>> Journal::LastCheck(const std::string& check_type) {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return std::optional<CheckRow>();
   auto stmt = conn_.Prepare(
       "SELECT status, details FROM sqlite_health_checks WHERE db_path=?1 AND check_type=?2 "
       "ORDER BY id DESC LIMIT 1");
@@ -267,8 +297,42 @@ Result<std::optional<CheckRow>> Journal::LastCheck(const std::string& check_type
   return std::optional<CheckRow>(std::move(out));
 }
 
+Result<std::optional<PastIntegrityCheck>> Journal::NewestIntegrityCheck() {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return std::optional<PastIntegrityCheck>();
+  auto stmt = conn_.Prepare(
+      "SELECT check_type, status, checked_ts, details FROM sqlite_health_checks WHERE "
+      "db_path=?1 AND check_type IN ('quick_check','integrity_check') ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, db_path_);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<PastIntegrityCheck>();
+  auto at = ParseSqliteUtc(stmt->Text(2));
+  if (!at.ok()) return std::optional<PastIntegrityCheck>();  // unreadable: no evidence
+  PastIntegrityCheck out;
+  out.check_type = stmt->Text(0);
+  std::string status = stmt->Text(1);
+  out.status = status == "critical"  ? HealthStatus::kCritical
+               : status == "warning" ? HealthStatus::kWarning
+                                     : HealthStatus::kHealthy;
+  out.at = *at;
+  auto details = nlohmann::json::parse(stmt->Text(3), nullptr, false);
+  if (details.is_object() && details.contains("messages") && details["messages"].is_array() &&
+      !details["messages"].empty() && details["messages"][0].is_string()) {
+    out.problem = details["messages"][0].get<std::string>();
+  } else if (details.is_object() && details.contains("error") && details["error"].is_string()) {
+    out.problem = details["error"].get<std::string>();
+  }
+  return std::optional<PastIntegrityCheck>(std::move(out));
+}
+
 Result<std::vector<PastVacuum>> Journal::PastVacuums(const std::string& vacuum_type,
                                                      int limit) {
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return std::vector<PastVacuum>{};
   auto stmt = conn_.Prepare(
       "SELECT vacuum_type, status, bytes_freed, duration_ms FROM sqlite_vacuum_log "
       "WHERE db_path=?1 AND vacuum_type=?2 AND status='completed' ORDER BY id DESC LIMIT ?3");

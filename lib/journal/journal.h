@@ -5,7 +5,12 @@
 // A Journal is bound to one maintained database (`db_path`, the value of the db_path
 // column). Its rows go into that database itself ("target" mode) or into one central
 // journal database shared by all. The Journal owns its own Connection; one thread at a time
-// (the worker running that database's job). Every write is a short BEGIN IMMEDIATE
+// (the worker running that database's job).
+//
+// Opening writes nothing: the tables are created by the first write (so a database that
+// the integrity gate has not admitted is never touched: jobs/integrity_gate.h). Reads
+// on a journal whose tables do not exist yet find nothing. A read-only Journal
+// (JournalAccess::kRead) opens its connection read-only and refuses every write. Every write is a short BEGIN IMMEDIATE
 // transaction retried on BUSY; a write that still fails returns the Status and the caller
 // logs it: a journal failure never fails the maintenance itself.
 //
@@ -54,6 +59,14 @@ struct VacuumResult {
   std::string error_message;  // for failed runs
 };
 
+// The newest quick_check or integrity_check row of a database.
+struct PastIntegrityCheck {
+  std::string check_type;
+  HealthStatus status = HealthStatus::kHealthy;
+  SystemTime at;
+  std::string problem;  // first message when not healthy
+};
+
 struct PastVacuum {
   std::string vacuum_type;
   std::string status;
@@ -68,13 +81,17 @@ struct JournalTarget {
   Millis busy_timeout = 5s;
 };
 
+enum class JournalAccess { kReadWrite, kRead };
+
 class Journal {
  public:
-  // Opens the journal for `db_path` and creates the tables when missing. Fails when the
-  // database (or central journal) cannot be opened or written.
+  // Opens the journal for `db_path`. Writes nothing (the tables come with the first write).
+  // Fails when the database (or central journal) cannot be opened; a central journal that
+  // does not exist is created for kReadWrite and NotFound for kRead.
   static Result<std::unique_ptr<Journal>> Open(const std::string& db_path,
                                                const JournalTarget& target,
-                                               const Clock& clock = RealClock::Instance());
+                                               const Clock& clock = RealClock::Instance(),
+                                               JournalAccess access = JournalAccess::kReadWrite);
 
   // Creates the three tables in `conn` (idempotent). Exposed for tests and the central db.
   static Status CreateTables(Connection& conn);
@@ -99,6 +116,8 @@ class Journal {
   Result<std::optional<SystemTime>> LastRun(const std::string& check_type);
   // The newest row of a check: status and details.
   Result<std::optional<CheckRow>> LastCheck(const std::string& check_type);
+  // The newest quick_check / integrity_check row (the integrity gate's evidence).
+  Result<std::optional<PastIntegrityCheck>> NewestIntegrityCheck();
   // Past completed vacuum runs of `vacuum_type`, newest first (for duration prediction).
   Result<std::vector<PastVacuum>> PastVacuums(const std::string& vacuum_type, int limit);
 
@@ -113,13 +132,18 @@ class Journal {
   }
 
  private:
-  Journal(std::string db_path, Connection conn, const Clock& clock)
-      : db_path_(std::move(db_path)), conn_(std::move(conn)), clock_(clock) {}
+  Journal(std::string db_path, Connection conn, const Clock& clock, JournalAccess access)
+      : db_path_(std::move(db_path)), conn_(std::move(conn)), clock_(clock), access_(access) {}
+  // Creates the tables when missing (first write), then runs `body` in one BEGIN IMMEDIATE.
   Status WriteInTransaction(const std::function<Status()>& body);
+  // Whether the tables exist (cached once true). Reads return "nothing" when they do not.
+  Result<bool> TablesExist();
 
   std::string db_path_;
   Connection conn_;
   const Clock& clock_;
+  JournalAccess access_;
+  bool tables_exist_ = false;
   Millis write_retry_{2000};
 };
 

@@ -15,8 +15,7 @@ Result<std::vector<LastOutcome>> ReadLastOutcomes(Connection& conn, const std::s
   // One scan to find the newest id per check (and table), then rowid lookups.
   auto stmt = conn.Prepare(
       "SELECT h.check_type, h.status, h.checked_ts, h.details, t.tbl FROM "
-      "(SELECT max(id) AS id, CASE WHEN check_type IN ('lease_requeue','retention') "
-      "   THEN json_extract(details, '$.table') END AS tbl "
+      "(SELECT max(id) AS id, json_extract(details, '$.table') AS tbl "
       " FROM sqlite_health_checks WHERE db_path=?1 AND json_valid(details) "
       " GROUP BY check_type, tbl) t "
       "JOIN sqlite_health_checks h ON h.id = t.id ORDER BY h.check_type, t.tbl");

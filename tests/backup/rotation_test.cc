@@ -34,7 +34,7 @@ class RotationTest : public ::testing::Test {
     auto conn = Connection::Open(db_path_);
     if (!conn.ok()) return conn.status();
     StopToken stop;
-    JobContext ctx{db_, *conn, nullptr, clock_, stop, JobTrigger::kScheduled, std::nullopt};
+    JobContext ctx{db_, &*conn, nullptr, clock_, stop, JobTrigger::kScheduled, std::nullopt};
     auto result = MakeBackupJob(db_)->Run(ctx);
     clock_.Advance(1h);
     return result;

@@ -19,14 +19,22 @@ ResolvedDatabase Db(const std::string& name) {
   return db;
 }
 
-JobOutcome Outcome(const std::string& job, int64_t ms, nlohmann::json details = {}) {
+// An outcome as the runner passes it on: one row, and the job's typed figures (the
+// metrics read those, never the JSON details).
+JobOutcome Outcome(const std::string& job, int64_t ms, JobFigures figures = {}) {
   JobOutcome out;
   out.job = job;
   out.duration_ms = ms;
-  CheckRow row{job, HealthStatus::kHealthy,
-               details.is_null() ? nlohmann::json::object() : std::move(details)};
-  out.report.checks.push_back(row);
+  out.report.checks.push_back({job, HealthStatus::kHealthy, nlohmann::json::object()});
+  out.report.figures = figures;
   return out;
+}
+
+JobFigures Gauges(int64_t wal_bytes, int64_t db_bytes) {
+  JobFigures f;
+  f.wal_bytes = wal_bytes;
+  f.db_bytes = db_bytes;
+  return f;
 }
 
 // Checks the whole text against the exposition format; returns sample name+labels -> value.
@@ -65,7 +73,7 @@ std::map<std::string, double> Parse(const std::string& text) {
 TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   Metrics metrics;
   auto db = Db("app");
-  metrics.Record(db, Outcome("checkpoint", 30, {{"wal_bytes", 8192}, {"db_bytes", 4096}}));
+  metrics.Record(db, Outcome("checkpoint", 30, Gauges(8192, 4096)));
   JobOutcome busy = Outcome("checkpoint", 5000);
   busy.skipped = true;
   busy.status = HealthStatus::kWarning;
@@ -76,10 +84,14 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   failed.error = Status::Failed("disk I/O error");
   failed.report.checks[0].status = HealthStatus::kCritical;  // as the runner records it
   metrics.Record(db, failed);
-  metrics.Record(
-      db, Outcome("vacuum", 700,
-                  {{"pages_freed", 120}, {"freelist_count", 3}, {"max_lock_hold_ms", 42.0}}));
-  metrics.Record(db, Outcome("vacuum", 10, {{"pages_freed", 5}}));
+  JobFigures vacuumed;
+  vacuumed.pages_freed = 120;
+  vacuumed.freelist_count = 3;
+  vacuumed.max_lock_hold_ms = 42.0;
+  metrics.Record(db, Outcome("vacuum", 700, vacuumed));
+  JobFigures a_few;
+  a_few.pages_freed = 5;
+  metrics.Record(db, Outcome("vacuum", 10, a_few));
   metrics.SetDatabasesMaintained(1);
   metrics.SetReady(true);
 
@@ -121,18 +133,29 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   EXPECT_EQ(metrics.Exposition().find("rows_requeued"), std::string::npos);
 }
 
-TEST(Metrics, RetentionCountersSkipDryRunsAndLabelsAreEscaped) {
+TEST(Metrics, RowCountersAndLabelsAreEscaped) {
   Metrics metrics;
   auto odd = Db("we\"ird\\name");
-  metrics.Record(odd, Outcome("retention", 1, {{"deleted", 7}, {"archived", 7}}));
-  metrics.Record(odd, Outcome("retention", 1, {{"deleted", 100}, {"dry_run", true}}));
-  metrics.Record(odd, Outcome("lease_requeue", 1, {{"requeued", 3}, {"dead", 1}}));
+  JobFigures retention;  // a dry run reports no figures (RetentionJob)
+  retention.rows_purged = 7;
+  retention.rows_archived = 7;
+  metrics.Record(odd, Outcome("retention", 1, retention));
+  metrics.Record(odd, Outcome("retention", 1));
+  JobFigures requeue;
+  requeue.rows_requeued = 3;
+  requeue.rows_dead = 1;
+  metrics.Record(odd, Outcome("lease_requeue", 1, requeue));
+  JobFigures rotation;
+  rotation.backups_deleted = 2;
+  metrics.Record(odd, Outcome("backup", 1, rotation));
   std::string text = metrics.Exposition();
   auto s = Parse(text);
   EXPECT_EQ(s["sqlite_maintd_rows_purged_total{db=\"we\\\"ird\\\\name\"}"], 7) << text;
   EXPECT_EQ(s["sqlite_maintd_rows_archived_total{db=\"we\\\"ird\\\\name\"}"], 7);
   EXPECT_EQ(s["sqlite_maintd_rows_requeued_total{db=\"we\\\"ird\\\\name\"}"], 3);
   EXPECT_EQ(s["sqlite_maintd_rows_dead_total{db=\"we\\\"ird\\\\name\"}"], 1);
+  // Rotation has its own counter: deleted backups are not purged rows.
+  EXPECT_EQ(s["sqlite_maintd_backups_deleted_total{db=\"we\\\"ird\\\\name\"}"], 2);
 }
 
 TEST(Metrics, DroppedDatabasesDisappear) {

@@ -44,7 +44,13 @@ TEST(OnceE2E, CheckpointAnalyzeHealthUnderAWriter) {
                          "'checkpoint' AND db_path='" + db + "'"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_health_checks WHERE check_type="
                          "'analyze'"), 1);
-  for (const char* check : {"quick_check", "fragmentation", "wal_size", "db_size", "free_disk",
+  // The checkpoint (the first write) ran the integrity gate's quick_check; analyze, a new
+  // process, took the journal's fresh row as evidence; health ran its own.
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_health_checks WHERE check_type="
+                         "'quick_check'"), 2);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_health_checks WHERE check_type="
+                         "'quick_check' AND details->>'reason' LIKE 'integrity gate%'"), 1);
+  for (const char* check : {"fragmentation", "wal_size", "db_size", "free_disk",
                             "filesystem", "journal_mode"}) {
     EXPECT_EQ(QueryInt(db, std::string("SELECT count(*) FROM sqlite_health_checks WHERE "
                                        "check_type='") + check + "'"), 1) << check;

@@ -122,7 +122,8 @@ TEST(AnalyzeJob, RunsConfiguredMode) {
   Connection conn = test::OpenTestDb(path);
   auto job = MakeAnalyzeJob(db);
   EXPECT_EQ(job->name(), "analyze");
-  EXPECT_FALSE(job->destructive());
+  EXPECT_EQ(job->traits().access, DbAccess::kWrites);
+  EXPECT_FALSE(job->traits().proves_integrity);
   auto report = test::RunJobOnce(*job, db, conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->checks[0].details.at("mode"), "full");

@@ -65,7 +65,7 @@ TEST(HealthJob, HealthyDatabaseIsAllHealthy) {
   EXPECT_EQ(types, (std::set<std::string>{"quick_check", "fragmentation", "wal_size", "db_size",
                                           "journal_mode", "free_disk", "filesystem"}));
   EXPECT_EQ(report->status, HealthStatus::kHealthy);
-  EXPECT_FALSE(report->found_corruption);
+  EXPECT_NE(report->integrity, IntegrityVerdict::kCorrupt);
   EXPECT_EQ(Find(*report, "quick_check")->details.at("result"), "ok");
   EXPECT_EQ(Find(*report, "fragmentation")->details.at("auto_vacuum"), "none");
   EXPECT_TRUE(Find(*report, "fragmentation")->details.contains("note"));
@@ -152,7 +152,7 @@ TEST(HealthJob, SizeThresholdsAndRollbackJournal) {
   ASSERT_TRUE(crit.ok());
   EXPECT_EQ(Find(*crit, "db_size")->status, HealthStatus::kCritical);
   EXPECT_EQ(crit->status, HealthStatus::kCritical);
-  EXPECT_FALSE(crit->found_corruption);
+  EXPECT_NE(crit->integrity, IntegrityVerdict::kCorrupt);
 }
 
 TEST(HealthJob, CorruptPageIsCriticalNotAFailure) {
@@ -162,7 +162,7 @@ TEST(HealthJob, CorruptPageIsCriticalNotAFailure) {
   Connection conn = test::OpenTestDb(path);
   auto report = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->found_corruption);
+  EXPECT_EQ(report->integrity, IntegrityVerdict::kCorrupt);
   EXPECT_EQ(report->status, HealthStatus::kCritical);
   const CheckRow* qc = Find(*report, "quick_check");
   ASSERT_NE(qc, nullptr);
@@ -183,7 +183,7 @@ TEST(HealthJob, NotADatabaseIsCritical) {
   Connection conn = test::OpenTestDb(path);
   auto report = test::RunJobOnce(*MakeHealthJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->found_corruption);
+  EXPECT_EQ(report->integrity, IntegrityVerdict::kCorrupt);
   const CheckRow* qc = Find(*report, "quick_check");
   ASSERT_NE(qc, nullptr);
   EXPECT_EQ(qc->status, HealthStatus::kCritical);
@@ -222,7 +222,7 @@ TEST(IntegrityCheckJob, HealthyDatabase) {
   EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kHealthy);
   EXPECT_EQ(Find(*report, "foreign_key_check")->status, HealthStatus::kHealthy);
   EXPECT_EQ(Find(*report, "foreign_key_check")->details.at("violations"), 0);
-  EXPECT_FALSE(report->found_corruption);
+  EXPECT_NE(report->integrity, IntegrityVerdict::kCorrupt);
 }
 
 TEST(IntegrityCheckJob, CorruptPageIsCritical) {
@@ -232,7 +232,7 @@ TEST(IntegrityCheckJob, CorruptPageIsCritical) {
   Connection conn = test::OpenTestDb(path);
   auto report = test::RunJobOnce(*MakeIntegrityCheckJob(Db(path)), Db(path), conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->found_corruption);
+  EXPECT_EQ(report->integrity, IntegrityVerdict::kCorrupt);
   EXPECT_EQ(report->status, HealthStatus::kCritical);
   EXPECT_EQ(Find(*report, "integrity_check")->status, HealthStatus::kCritical);
 }
@@ -258,7 +258,7 @@ TEST(IntegrityCheckJob, ForeignKeyViolationWarns) {
   EXPECT_EQ(fk->details.at("first")[0]["table"], "child");
   EXPECT_EQ(fk->details.at("first")[0]["parent"], "parent");
   EXPECT_EQ(report->status, HealthStatus::kWarning);
-  EXPECT_FALSE(report->found_corruption);
+  EXPECT_NE(report->integrity, IntegrityVerdict::kCorrupt);
 }
 
 TEST(HealthChecks, FilesystemNetworkWalIsCritical) {

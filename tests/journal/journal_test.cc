@@ -25,12 +25,18 @@ TEST(Journal, PlainCreateOfAReservedNameFails) {
   EXPECT_NE(s.message().find("reserved for internal use"), std::string::npos) << s.message();
 }
 
-TEST(Journal, CreatesTheThreeTablesAndSwitchesWritableSchemaOff) {
+TEST(Journal, CreatesTheThreeTablesAtTheFirstWriteAndSwitchesWritableSchemaOff) {
   TempDir dir;
   std::string db = dir.File("app.db");
   test::MakeWalDb(db, 10);
   auto journal = Journal::Open(db, {});
   ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+  // Opening and reading write nothing (the integrity gate relies on it).
+  EXPECT_FALSE((*journal)->LastRun("checkpoint")->has_value());
+  EXPECT_TRUE((*journal)->RepairOrphans().ok());
+  EXPECT_TRUE((*journal)->Prune({}).ok());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_%'"), 0);
+  ASSERT_TRUE((*journal)->RecordCheck({"checkpoint", HealthStatus::kHealthy, {}}).ok());
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('sqlite_vacuum_log',"
                          "'sqlite_health_checks','sqlite_performance_metrics')"), 3);
   EXPECT_EQ((*journal)->connection().QueryInt("PRAGMA writable_schema").value(), 0);

@@ -26,7 +26,7 @@ inline Result<JobReport> RunJob(Job& job, const ResolvedDatabase& db, const Cloc
   StopToken own;
   StopToken& token = stop ? *stop : own;
   ScopedInterruptible guard(token, *conn);
-  JobContext ctx{db, *conn, nullptr, clock, token, JobTrigger::kOnce, std::nullopt};
+  JobContext ctx{db, &*conn, nullptr, clock, token, JobTrigger::kOnce, std::nullopt};
   return job.Run(ctx);
 }
 

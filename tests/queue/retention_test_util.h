@@ -126,7 +126,7 @@ class RetentionFixture : public ::testing::Test {
     db.retention = {rule_};
     auto job = MakeRetentionJob(db, 0);
     EXPECT_EQ(job->name(), "retention");
-    EXPECT_TRUE(job->destructive());
+    EXPECT_EQ(job->traits().access, DbAccess::kWrites);
     return RunJob(*job, db, clock_, stop);
   }
 

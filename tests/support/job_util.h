@@ -37,7 +37,7 @@ inline ResolvedDatabase TestDbEntry(const std::string& path, const std::string& 
 // Runs `job` once as a scheduled run: real clock, no journal, no deadline.
 inline Result<JobReport> RunJobOnce(Job& job, const ResolvedDatabase& db, Connection& conn) {
   StopToken stop;
-  JobContext ctx{db, conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
+  JobContext ctx{db, &conn, nullptr, RealClock::Instance(), stop, JobTrigger::kScheduled,
                  std::nullopt};
   return job.Run(ctx);
 }
