@@ -42,14 +42,19 @@ int RunCheck(CommandEnv& env, bool full, const std::string& db_arg) {
   std::cout << name << ": " << (integrity->corrupt ? "FAILED" : "ok") << " ("
             << d.value("duration_ms", int64_t{0}) << " ms)\n";
   if (integrity->corrupt) {
-    // The first problems, once each, then how many more (CONTRACT.md section 2).
-    int64_t printed = 0;
-    if (d.contains("error")) std::cout << "  " << d["error"].get<std::string>() << "\n";
+    // The first problems, once each, then how many more: the error that stopped the check
+    // (a page too damaged to read), if any, counts as one of them.
+    std::vector<std::string> lines;
+    if (d.contains("error")) lines.push_back(d["error"].get<std::string>());
     for (const auto& line : d.value("messages", nlohmann::json::array())) {
-      std::cout << "  " << line.get<std::string>() << "\n";
-      ++printed;
+      lines.push_back(line.get<std::string>());
     }
-    int64_t more = d.value("message_count", int64_t{0}) - printed;
+    int64_t total = d.value("message_count", int64_t{0}) + (d.contains("error") ? 1 : 0);
+    int64_t printed = 0;
+    for (size_t i = 0; i < lines.size() && i < kPrintedProblems; ++i, ++printed) {
+      std::cout << "  " << lines[i] << "\n";
+    }
+    int64_t more = total - printed;
     if (more > 0) {
       std::cout << "  ... and " << more << " more"
                 << (d.value("messages_truncated", false) ? " (SQLite stopped counting there)" : "")
