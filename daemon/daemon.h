@@ -23,9 +23,9 @@
 #include "daemon/http_server.h"
 #include "daemon/metrics.h"
 #include "lib/core/asio.h"
-#include "lib/core/stop_token.h"
 #include "lib/jobs/maintained_database.h"
 #include "lib/schedule/scheduler.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 #include "lib/vacuum/full.h"
 #include "lib/vacuum/incremental.h"
 
