@@ -9,9 +9,9 @@
 
 #include "lib/inspect/db_stats.h"
 #include "lib/jobs/analyze.h"
-#include "lib/jobs/checkpoint.h"
 #include "lib/jobs/vacuum.h"
 #include "lib/vacuum/busy_timeout_cap.h"
+#include "lib/wal/checkpoint.h"
 
 namespace maintd {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "lib/jobs/checkpoint.h"
+#include "lib/wal/checkpoint.h"
 
 namespace maintd {
 namespace {
