@@ -26,10 +26,11 @@ struct BackupCmdOptions {
 };
 
 // SIGINT/SIGTERM during a one-shot backup stop it between chunks (the partial copy is
-// removed); a second signal kills the process as usual.
+// removed); a second signal kills the process as usual. RequestStopFromSignal: RequestStop
+// takes a mutex, which a signal handler must not.
 std::atomic<StopToken*> g_stop{nullptr};
 extern "C" void OnStopSignal(int sig) {
-  if (StopToken* t = g_stop.load()) t->RequestStop();
+  if (StopToken* t = g_stop.load()) t->RequestStopFromSignal();
   ::signal(sig, SIG_DFL);
 }
 

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/jobs/pacing.h"
 #include "lib/queue/archive.h"
-#include "lib/queue/pacing.h"
 #include "lib/queue/row_scanner.h"
 #include "lib/queue/schema_check.h"
 #include "lib/queue/time_expr.h"
