@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/sqlite/busy_timeout.h"
 
 namespace maintd {
 namespace {
@@ -23,21 +24,6 @@ int SqliteMode(CheckpointMode mode) {
   }
   return SQLITE_CHECKPOINT_PASSIVE;
 }
-
-// Restores a connection's busy timeout when it goes out of scope.
-class BusyTimeoutGuard {
- public:
-  BusyTimeoutGuard(Connection& conn, Millis temporary) : conn_(conn), saved_(conn.busy_timeout()) {
-    conn_.SetBusyTimeout(temporary);
-  }
-  ~BusyTimeoutGuard() { conn_.SetBusyTimeout(saved_); }
-  BusyTimeoutGuard(const BusyTimeoutGuard&) = delete;
-  BusyTimeoutGuard& operator=(const BusyTimeoutGuard&) = delete;
-
- private:
-  Connection& conn_;
-  Millis saved_;
-};
 
 }  // namespace
 
@@ -59,7 +45,7 @@ Result<CheckpointResult> RunCheckpoint(Connection& conn, CheckpointMode mode, Mi
   if (result.mode_used == CheckpointMode::kPassive) {
     rc = sqlite3_wal_checkpoint_v2(conn.raw(), "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
   } else {
-    BusyTimeoutGuard guard(conn, wait);
+    ScopedBusyTimeout guard(conn, wait);
     rc = sqlite3_wal_checkpoint_v2(conn.raw(), "main", SqliteMode(result.mode_used), &log, &done);
   }
   result.duration_ms =
