@@ -4,7 +4,7 @@
 #include "daemon/commands.h"
 #include "daemon/config_yaml.h"
 #include "lib/config/resolve.h"
-#include "lib/config/schema_check.h"
+#include "lib/queue/schema_check.h"
 
 namespace maintd {
 

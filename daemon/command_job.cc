@@ -16,7 +16,7 @@ namespace {
 // process as usual.
 std::atomic<StopToken*> g_stop{nullptr};
 extern "C" void OnStopSignal(int sig) {
-  if (StopToken* t = g_stop.load()) t->RequestStop();
+  if (StopToken* t = g_stop.load()) t->RequestStopFromSignal();
   ::signal(sig, SIG_DFL);
 }
 

@@ -13,9 +13,9 @@
 #include "daemon/config_yaml.h"
 #include "daemon/systemd_notify.h"
 #include "lib/config/resolve.h"
-#include "lib/config/schema_check.h"
 #include "lib/inspect/db_stats.h"
 #include "lib/jobs/shutdown.h"
+#include "lib/queue/schema_check.h"
 
 namespace maintd {
 

@@ -23,9 +23,9 @@
 #include "daemon/http_server.h"
 #include "daemon/metrics.h"
 #include "lib/core/asio.h"
-#include "lib/core/stop_token.h"
 #include "lib/jobs/maintained_database.h"
 #include "lib/schedule/scheduler.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 
@@ -72,12 +72,15 @@ class Daemon {
   Metrics metrics_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<Scheduler> scheduler_;
+  // Thread-safe themselves (stop_token.h), used from every thread:
   StopToken job_stop_;       // scheduled jobs: RequestStop at SIGTERM, Abort at deadline
   StopToken shutdown_stop_;  // shutdown maintenance: Abort at the deadline
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<MaintainedDatabase>> dbs_;  // by path, under mu_
   std::atomic<bool> ready_{false};
   bool stopping_ = false;  // loop thread
+  // Written by the loop thread before it posts the shutdown work that reads it (the post
+  // orders the two), never written again.
   std::chrono::steady_clock::time_point deadline_;
 };
 

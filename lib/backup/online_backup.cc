@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "lib/backup/catalog.h"
 #include "lib/backup/file_util.h"
@@ -18,6 +17,7 @@
 #include "lib/backup/temp_backup.h"
 #include "lib/backup/verify.h"
 #include "lib/inspect/db_stats.h"
+#include "lib/sqlite/pause.h"
 
 namespace maintd {
 namespace {
@@ -59,41 +59,47 @@ class SourceSnapshot {
   int64_t old_mmap_ = -1;
 };
 
-Status StopRequested(StopToken* stop, std::optional<Steady::time_point> deadline) {
-  if (stop && stop->stop_requested()) {
+// How long the page copy waits before retrying a step that found the source locked.
+constexpr Millis kBusyRetryPause{10};
+
+Status StopRequested(const StopToken& stop, const Clock& clock,
+                     std::optional<SteadyTime> deadline) {
+  if (stop.stop_requested()) {
     return Status::Interrupted("backup stopped before it finished");
   }
-  if (deadline && Steady::now() >= *deadline) {
+  if (deadline && clock.SteadyNow() >= *deadline) {
     return Status::Interrupted("backup interrupted by the deadline");
   }
   return Status::Ok();
 }
 
 // Copies every page of `source` into `dest` in chunks under the caller's read transaction.
-Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, StopToken* stop,
-                 std::optional<Steady::time_point> deadline, int64_t* steps) {
+Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, StopToken& stop,
+                 const Clock& clock, std::optional<SteadyTime> deadline, int64_t* steps) {
   sqlite3_backup* b = sqlite3_backup_init(dest.db(), "main", source.raw(), "main");
   if (b == nullptr) {
     return StatusFromSqlite(sqlite3_errcode(dest.db()),
                             std::string("backup init: ") + sqlite3_errmsg(dest.db()));
   }
   Status status;
-  auto busy_until = Steady::now() + source.busy_timeout();
+  auto busy_until = clock.SteadyNow() + source.busy_timeout();
   while (true) {
     int rc = sqlite3_backup_step(b, static_cast<int>(chunk_pages));
     if (rc == SQLITE_OK || rc == SQLITE_DONE) {
       ++*steps;
       dest.WriteBack();
       if (rc == SQLITE_DONE) break;
-      status = StopRequested(stop, deadline);
+      status = StopRequested(stop, clock, deadline);
       if (!status.ok()) break;
-      busy_until = Steady::now() + source.busy_timeout();
+      busy_until = clock.SteadyNow() + source.busy_timeout();
       continue;
     }
     int primary = rc & 0xff;
-    if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && Steady::now() < busy_until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
+    if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && clock.SteadyNow() < busy_until) {
+      if (PauseUnlessStopped(stop, clock, kBusyRetryPause, deadline)) continue;
+      status = StopRequested(stop, clock, deadline);
+      if (status.ok()) status = Status::Interrupted("backup stopped before it finished");
+      break;
     }
     status = StatusFromSqlite(rc, std::string("backup step: ") + sqlite3_errstr(rc));
     break;
@@ -125,6 +131,8 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
   if (options.dir.empty() || options.name.empty()) {
     return Status::InvalidArgument("backup needs a destination directory and a name");
   }
+  StopToken no_stop;  // when the caller has none
+  StopToken& token = stop != nullptr ? *stop : no_stop;
   BackupResult r;
   r.source = source.path();
   r.verify = ToString(options.verify);
@@ -197,7 +205,7 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
     auto after_chunk = [&]() -> Status {
       ++r.steps;
       temp.WriteBack();
-      return StopRequested(stop, deadline);
+      return StopRequested(token, clock, deadline);
     };
     MAINTD_RETURN_IF_ERROR(
         CopyPinnedSnapshot(source, *pinned, options.chunk_bytes, write, after_chunk));
@@ -205,7 +213,7 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
     MAINTD_RETURN_IF_ERROR(temp.OpenDb());
     int64_t chunk_pages =
         std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
-    MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, stop, deadline, &r.steps));
+    MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, token, clock, deadline, &r.steps));
   }
   snapshot.End();  // release the snapshot at once: checkpoints may pass it again
   r.copy_ms = MsSince(copy_start);

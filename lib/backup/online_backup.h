@@ -49,8 +49,8 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 
@@ -97,7 +97,8 @@ struct BackupResult {
 // Backs up the database open on `source` (read-write or read-only; it must have no
 // transaction open) into options.dir. Errors: Refused (not enough disk), Busy (could not
 // start a read transaction past busy_timeout), Interrupted (stop or deadline), Failed
-// (verification failed; the copy was removed), IoError. Blocking: run it on a worker thread.
+// (verification failed; the copy was removed), IoError. The deadline and the pauses between
+// busy retries are on `clock`. Blocking: run it on a worker thread.
 Result<BackupResult> TakeBackup(
     Connection& source, const BackupOptions& options, const Clock& clock, StopToken* stop = nullptr,
     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);

@@ -35,7 +35,7 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
+#include "lib/sqlite/stop_token.h"
 #include "lib/jobs/job.h"
 #include "lib/journal/journal.h"
 

@@ -13,9 +13,9 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 

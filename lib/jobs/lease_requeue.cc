@@ -1,7 +1,7 @@
 #include "lib/jobs/lease_requeue.h"
 
-#include "lib/config/schema_check.h"
-#include "lib/queue/pacing.h"
+#include "lib/jobs/pacing.h"
+#include "lib/queue/schema_check.h"
 #include "lib/queue/table_info.h"
 #include "lib/queue/time_expr.h"
 #include "lib/sqlite/statement.h"

@@ -28,10 +28,10 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/maintainer_lock.h"
-#include "lib/core/stop_token.h"
 #include "lib/jobs/integrity_gate.h"
 #include "lib/jobs/job.h"
 #include "lib/journal/journal.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <optional>
 
-#include "lib/config/schema_check.h"
 #include "lib/inspect/db_stats.h"
+#include "lib/jobs/pacing.h"
 #include "lib/queue/archive.h"
-#include "lib/queue/pacing.h"
 #include "lib/queue/row_scanner.h"
+#include "lib/queue/schema_check.h"
 #include "lib/queue/time_expr.h"
 #include "lib/sqlite/statement.h"
 #include "lib/sqlite/transaction.h"

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "lib/jobs/analyze.h"
-#include "lib/jobs/checkpoint.h"
 #include "lib/jobs/vacuum.h"
 
 namespace maintd {

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "lib/config/config.h"
-#include "lib/core/stop_token.h"
 #include "lib/jobs/maintained_database.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 

@@ -229,7 +229,7 @@ class VacuumJob final : public Job {
     if (ctx.deadline && plan.method != VacuumMethod::kIncremental) {
       cap.emplace(ctx.conn(), *ctx.deadline);
     }
-    VacuumRun run = ExecuteVacuum(ctx.conn(), ctx.journal, req, ctx.stop);
+    VacuumRun run = ExecuteVacuum(ctx.conn(), ctx.journal, req, ctx.stop, ctx.clock);
     cap.reset();
     if (!run.journal_status.ok()) {
       spdlog::warn("db={} vacuum journal write failed: {}", ctx.db.name,

@@ -7,26 +7,23 @@
 #include <chrono>
 
 #include "lib/core/clock.h"
+#include "lib/sqlite/busy_timeout.h"
 #include "lib/sqlite/connection.h"
 
 namespace maintd {
 
 // Lowers `conn`'s busy timeout to the time left before `deadline` (at least 1 ms, never
 // above the current timeout) for the guard's lifetime, then restores it.
-class BusyTimeoutCap {
+class BusyTimeoutCap : public ScopedBusyTimeout {
  public:
   BusyTimeoutCap(Connection& conn, std::chrono::steady_clock::time_point deadline)
-      : conn_(conn), saved_(conn.busy_timeout()) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    conn_.SetBusyTimeout(std::clamp(left, Millis(1), std::max(Millis(1), saved_)));
-  }
-  ~BusyTimeoutCap() { conn_.SetBusyTimeout(saved_); }
-  BusyTimeoutCap(const BusyTimeoutCap&) = delete;
-  BusyTimeoutCap& operator=(const BusyTimeoutCap&) = delete;
+      : ScopedBusyTimeout(conn, Capped(conn.busy_timeout(), deadline)) {}
 
  private:
-  Connection& conn_;
-  Millis saved_;
+  static Millis Capped(Millis current, std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    return std::clamp(left, Millis(1), std::max(Millis(1), current));
+  }
 };
 
 }  // namespace maintd

@@ -62,7 +62,8 @@ Status CheckFullVacuumAllowed(const std::string& db_path, const DbStats& stats,
   return Status::Ok();
 }
 
-FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, StopToken& stop) {
+FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, StopToken& stop,
+                                const Clock& clock) {
   auto start = std::chrono::steady_clock::now();
   FullVacuumOutcome out;
   auto stats = ReadDbStats(conn);
@@ -99,7 +100,7 @@ FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, St
     }
   }
   if (in_place && wal && out.status.ok() && !stop.aborted()) {
-    auto ck = CheckpointAfterVacuum(conn, o.checkpoint_wait);
+    auto ck = CheckpointAfterVacuum(conn, o.checkpoint_wait, stop, clock);
     out.checkpoint_busy = !ck.ok() || ck->busy;
   }
   if (in_place) {

@@ -23,9 +23,9 @@
 
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/inspect/db_stats.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 
@@ -72,8 +72,9 @@ struct FullVacuumOutcome {
 // Runs the checks, then VACUUM (or VACUUM INTO ?), then in WAL mode a PASSIVE+TRUNCATE
 // checkpoint so the file shrinks and the WAL goes back to empty. `conn` must be outside a
 // transaction with no unfinished statement, and registered with `stop` (Abort() interrupts
-// the rebuild; the copy-back ignores it). Blocking.
-FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& options,
-                                StopToken& stop);
+// the rebuild; the copy-back ignores it). The final checkpoint's retries pause on `clock`.
+// Blocking.
+FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& options, StopToken& stop,
+                                const Clock& clock = RealClock::Instance());
 
 }  // namespace maintd

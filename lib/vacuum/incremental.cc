@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/sqlite/pause.h"
 #include "lib/sqlite/statement.h"
 #include "lib/sqlite/transaction.h"
 #include "lib/vacuum/busy_timeout_cap.h"
@@ -80,19 +80,8 @@ StepResult RunStep(Connection& conn, int64_t want, double target_us, double comm
   return r;
 }
 
-bool PastDeadline(const IncrementalOptions& o) {
-  return o.deadline.has_value() && SteadyClock::now() >= *o.deadline;
-}
-
-// Sleeps `pause` in short slices; false when stopped or past the deadline meanwhile.
-bool Pause(Millis pause, const IncrementalOptions& o, StopToken& stop) {
-  auto end = SteadyClock::now() + pause;
-  while (SteadyClock::now() < end) {
-    if (stop.stop_requested() || PastDeadline(o)) return false;
-    auto slice = std::min<SteadyClock::duration>(end - SteadyClock::now(), Millis(5));
-    std::this_thread::sleep_for(slice);
-  }
-  return !stop.stop_requested() && !PastDeadline(o);
+bool PastDeadline(const IncrementalOptions& o, const Clock& clock) {
+  return o.deadline.has_value() && clock.SteadyNow() >= *o.deadline;
 }
 
 // Per-connection settings changed for the run, restored by the destructor.
@@ -124,7 +113,7 @@ class ConnectionSettings {
 }  // namespace
 
 IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptions& o,
-                                        StopToken& stop) {
+                                        StopToken& stop, const Clock& clock) {
   auto start = SteadyClock::now();
   IncrementalOutcome out;
   auto stats = ReadDbStats(conn);
@@ -145,7 +134,7 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
     double commit_est_us = 0;
     int64_t pages_since_checkpoint = 0;
     while (true) {
-      if (stop.stop_requested() || PastDeadline(o)) {
+      if (stop.stop_requested() || PastDeadline(o, clock)) {
         out.stopped_early = true;
         out.status =
             Status::Interrupted(stop.stop_requested() ? "stop requested" : "deadline reached");
@@ -185,13 +174,14 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
         (void)PassiveCheckpoint(conn);
         pages_since_checkpoint = 0;
       }
-      if (!Pause(o.pause_between_steps, o, stop)) continue;  // the loop head reports why
+      // Ended early on a stop or the deadline: the loop head reports why.
+      if (!PauseUnlessStopped(stop, clock, o.pause_between_steps, o.deadline)) continue;
     }
   }
   // Stopped early (daemon stopping, shutdown share used up): the shutdown's own checkpoint
   // follows, so do not spend its time here.
-  if (wal && o.checkpoint && !stop.stop_requested() && !PastDeadline(o)) {
-    auto ck = CheckpointAfterVacuum(conn, o.max_lock_hold);
+  if (wal && o.checkpoint && !stop.stop_requested() && !PastDeadline(o, clock)) {
+    auto ck = CheckpointAfterVacuum(conn, o.max_lock_hold, stop, clock, o.deadline);
     out.checkpoint_busy = !ck.ok() || ck->busy;
   }
   auto freelist = conn.QueryInt("PRAGMA freelist_count");

@@ -28,8 +28,8 @@
 
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd {
 
@@ -39,8 +39,8 @@ struct IncrementalOptions {
   Millis max_lock_hold{50};
   int64_t max_pages = 0;   // 0 = until the freelist is empty; else stop after this many
   bool checkpoint = true;  // false on Litestream databases: Litestream owns checkpoints
-  // Hard end (steady clock): no new step starts after it; the caller's timer interrupts a
-  // step still running.
+  // Hard end (the clock's steady time): no new step starts after it; the caller's timer
+  // interrupts a step still running.
   std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
@@ -68,10 +68,12 @@ struct IncrementalOutcome {
 
 // Runs an incremental vacuum on `conn` (read-write, outside any transaction; its
 // busy_timeout bounds how long BEGIN IMMEDIATE waits for the lock). `conn` should be
-// registered with `stop` so Abort() interrupts the step in flight. Blocking; call from a
-// worker thread. On an auto_vacuum NONE database nothing is freed (PRAGMA
-// incremental_vacuum is a no-op there): callers check auto_vacuum first.
+// registered with `stop` so Abort() interrupts the step in flight. The pauses between steps
+// and the deadline are on `clock`. Blocking; call from a worker thread. On an auto_vacuum
+// NONE database nothing is freed (PRAGMA incremental_vacuum is a no-op there): callers
+// check auto_vacuum first.
 IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptions& options,
-                                        StopToken& stop);
+                                        StopToken& stop,
+                                        const Clock& clock = RealClock::Instance());
 
 }  // namespace maintd

@@ -2,9 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
-
-#include "lib/jobs/checkpoint.h"
+#include "lib/sqlite/pause.h"
+#include "lib/wal/checkpoint.h"
 
 namespace maintd {
 namespace {
@@ -27,7 +26,9 @@ Result<WalCheckpointResult> PassiveCheckpoint(Connection& conn) {
   return Convert(RunCheckpoint(conn, CheckpointMode::kPassive, Millis(0)));
 }
 
-Result<WalCheckpointResult> CheckpointAfterVacuum(Connection& conn, Millis wait) {
+Result<WalCheckpointResult> CheckpointAfterVacuum(Connection& conn, Millis wait, StopToken& stop,
+                                                  const Clock& clock,
+                                                  std::optional<SteadyTime> deadline) {
   // PASSIVE first: it copies the frames back without blocking anyone. TRUNCATE takes the
   // write lock before copying, so it only gets the little that is left.
   auto passive = PassiveCheckpoint(conn);
@@ -37,7 +38,7 @@ Result<WalCheckpointResult> CheckpointAfterVacuum(Connection& conn, Millis wait)
     return r.busy || (r.log_frames >= 0 && r.checkpointed < r.log_frames);
   };
   for (int i = 0; i < kPassiveRetries && passive.ok() && incomplete(*passive); ++i) {
-    std::this_thread::sleep_for(kPassiveRetryPause);
+    if (!PauseUnlessStopped(stop, clock, kPassiveRetryPause, deadline)) break;
     passive = PassiveCheckpoint(conn);
   }
   if (passive.ok()) {

@@ -75,7 +75,7 @@ std::vector<MetricRow> VacuumRun::Metrics(const std::string& log_type) const {
 }
 
 VacuumRun ExecuteVacuum(Connection& conn, Journal* journal, const VacuumRequest& req,
-                        StopToken& stop) {
+                        StopToken& stop, const Clock& clock) {
   VacuumRun run;
   run.method = req.method;
   FullVacuumOptions full = req.full;
@@ -104,7 +104,7 @@ VacuumRun ExecuteVacuum(Connection& conn, Journal* journal, const VacuumRequest&
   }
   run.started = true;
   if (req.method == VacuumMethod::kIncremental) {
-    IncrementalOutcome o = RunIncrementalVacuum(conn, req.incremental, stop);
+    IncrementalOutcome o = RunIncrementalVacuum(conn, req.incremental, stop, clock);
     run.status = o.status;
     run.pages_freed = o.pages_freed;
     run.duration_ms = o.duration_ms;
@@ -117,7 +117,7 @@ VacuumRun ExecuteVacuum(Connection& conn, Journal* journal, const VacuumRequest&
     run.file_size_after = o.file_size_after;
     run.checkpoint_busy = o.checkpoint_busy;
   } else {
-    FullVacuumOutcome o = RunFullVacuum(conn, full, stop);
+    FullVacuumOutcome o = RunFullVacuum(conn, full, stop, clock);
     run.status = o.status;
     run.started = o.started;
     run.pages_freed = o.pages_freed();

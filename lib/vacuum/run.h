@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "lib/core/clock.h"
 #include "lib/core/status.h"
-#include "lib/core/stop_token.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 #include "lib/vacuum/full.h"
 #include "lib/vacuum/incremental.h"
 
@@ -72,8 +73,8 @@ struct VacuumRun {
 };
 
 // `conn`: read-write, outside any transaction, registered with `stop`. `journal` may be
-// null (nothing is written). Blocking.
+// null (nothing is written). Pauses and the deadline are on `clock`. Blocking.
 VacuumRun ExecuteVacuum(Connection& conn, Journal* journal, const VacuumRequest& request,
-                        StopToken& stop);
+                        StopToken& stop, const Clock& clock = RealClock::Instance());
 
 }  // namespace maintd

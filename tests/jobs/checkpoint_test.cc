@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/wal/checkpoint.h"
 #include "tests/support/job_util.h"
 #include "tests/support/test_util.h"
 

@@ -59,6 +59,7 @@ TEST_F(RetentionCrashTest, KillDuringArchiveAndDuringDeleteLosesAndDuplicatesNot
   rule_.keep_where = "status = 'pinned'";
   rule_.batch = 200;
   rule_.pause_between_batches = Millis(10);
+  clock_.SetRealSleeps(true);  // real pauses: the run must last long enough to be killed
 
   // 1. Killed while copying to the archive: some rows archived, none deleted yet.
   RunAndKillWhen([&] { return SilentCount(archive_, "events") >= 4000; });

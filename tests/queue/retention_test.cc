@@ -210,6 +210,7 @@ TEST_F(RetentionTest, WriterKeepsCommittingWhileRetentionRuns) {
   InsertEvents(20000, 100, "new");
   rule_.batch = 500;
   rule_.pause_between_batches = Millis(5);
+  clock_.SetRealSleeps(true);  // the pauses are what lets the writer in
   test::Writer writer(path_, dir_.path(), 5);
   ASSERT_TRUE(writer.WaitForCommits(10, std::chrono::seconds(10)));
   auto r = Run();

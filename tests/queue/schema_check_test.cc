@@ -1,6 +1,6 @@
 // CheckRulesAgainstSchema: every table and column named must exist, keep_where must be one
 // expression, archive settings must make sense. Errors are Status::Config naming the key.
-#include "lib/config/schema_check.h"
+#include "lib/queue/schema_check.h"
 
 #include <gtest/gtest.h>
 

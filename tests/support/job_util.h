@@ -10,9 +10,9 @@
 #include <string>
 
 #include "lib/config/config.h"
-#include "lib/core/stop_token.h"
 #include "lib/jobs/job.h"
 #include "lib/sqlite/connection.h"
+#include "lib/sqlite/stop_token.h"
 
 namespace maintd::test {
 

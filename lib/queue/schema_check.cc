@@ -1,4 +1,4 @@
-#include "lib/config/schema_check.h"
+#include "lib/queue/schema_check.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
