@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "lib/jobs/analyze.h"
+#include "lib/jobs/checkpoint.h"
 #include "lib/jobs/vacuum.h"
 
 namespace maintd {
