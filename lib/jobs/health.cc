@@ -21,6 +21,18 @@ void AddCheck(JobReport& r, CheckRow row) {
   r.checks.push_back(std::move(row));
 }
 
+// quick_check (`full` false) or integrity_check into `r`: its row, its duration metric and
+// the verdict the runner acts on (JobReport::integrity).
+Status AddIntegrityCheck(JobReport& r, Connection& conn, bool full) {
+  auto checked = RunIntegrityCheck(conn, full);
+  if (!checked.ok()) return checked.status();
+  r.integrity = checked->corrupt ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
+  AddMetric(r, checked->row.check_type + ".duration_ms",
+            checked->row.details["duration_ms"].get<double>(), "ms");
+  AddCheck(r, std::move(checked->row));
+  return Status::Ok();
+}
+
 // Status and summary text of a report made of rows.
 std::string Summarize(const JobReport& r) {
   std::string bad;
@@ -52,12 +64,7 @@ class HealthJob final : public Job {
       // quick_check row is in the journal already: share it, add no second row.
       report.integrity = IntegrityVerdict::kSound;
     } else {
-      auto qc = RunIntegrityCheck(ctx.conn(), /*full=*/false);
-      if (!qc.ok()) return qc.status();
-      report.integrity = qc->corrupt ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
-      AddMetric(report, "quick_check.duration_ms", qc->row.details["duration_ms"].get<double>(),
-                "ms");
-      AddCheck(report, std::move(qc->row));
+      MAINTD_RETURN_IF_ERROR(AddIntegrityCheck(report, ctx.conn(), /*full=*/false));
     }
 
     std::string journal_mode = "unknown";
@@ -131,12 +138,7 @@ class IntegrityCheckJob final : public Job {
 
   Result<JobReport> Run(JobContext& ctx) override {
     JobReport report;
-    auto ic = RunIntegrityCheck(ctx.conn(), /*full=*/true);
-    if (!ic.ok()) return ic.status();
-    report.integrity = ic->corrupt ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
-    AddMetric(report, "integrity_check.duration_ms", ic->row.details["duration_ms"].get<double>(),
-              "ms");
-    AddCheck(report, std::move(ic->row));
+    MAINTD_RETURN_IF_ERROR(AddIntegrityCheck(report, ctx.conn(), /*full=*/true));
     if (ctx.stop.stop_requested()) {
       report.summary = Summarize(report) + " (foreign_key_check skipped: stopping)";
       return report;
