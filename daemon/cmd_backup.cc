@@ -1,9 +1,11 @@
 // `backup [--dest DIR] DB`: online, verified backup; prints the backup path.
 // `backups [--dest DIR] [--json] DB`: lists backups (path, time, size, verified).
 //
-// `backup` is a maintainer command (takes the database's lock: exit 75 when held) and runs
-// the same job the daemon schedules (lib/jobs/backup.h) through the one door
-// (RunCommandJob), so it passes the same integrity gate and writes the same journal row.
+// `backup` runs the same job the daemon schedules (lib/jobs/backup.h) through the one door
+// (RunCommandJob), so it passes the same integrity gate and writes the same journal row. It
+// takes the maintainer lock when it is free; while the daemon (or another maintainer)
+// holds it, it backs up beside it (MaintainerOptions::beside_maintainer): the backup only
+// reads the database, and rotation and the cleanup of leftovers stay the daemon's.
 // Into the configured backup dir it applies backup.keep; with --dest it makes a one-off copy
 // there and deletes nothing. `backups` only reads (no lock).
 #include <cstdio>
@@ -24,14 +26,19 @@ struct BackupCmdOptions {
 };
 
 int RunBackupCommand(CommandEnv& env, const BackupCmdOptions& opts) {
-  return env.RunCommandJob(opts.db, [&opts](const ResolvedDatabase& db) {
-    BackupJobOptions job_opts;
-    if (!opts.dest.empty()) {
-      job_opts.dest_dir = opts.dest;
-      job_opts.rotate = false;
-    }
-    return MakeBackupJob(db, job_opts);  // its output line is the backup's path
-  });
+  return env.RunCommandJob(
+      opts.db,
+      [&opts](const ResolvedDatabase& db) {
+        BackupJobOptions job_opts;
+        if (!opts.dest.empty()) {
+          job_opts.dest_dir = opts.dest;
+          job_opts.rotate = false;
+        }
+        return MakeBackupJob(db, job_opts);  // its output line is the backup's path
+      },
+      // While the daemon maintains the database, back up beside it: the backup only reads,
+      // and rotation and leftover cleanup stay the daemon's.
+      [](MaintainerOptions& o) { o.beside_maintainer = true; });
 }
 
 std::string Iso(SystemTime t) {

@@ -38,12 +38,16 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
     env.Fail(targets.status());
     return env.exit_code;
   }
+  std::string busy_hint;  // printed once at the end
   int exit_code = 0;
   StopToken stop;
   for (const ResolvedDatabase& db : *targets) {
     auto maintained = MaintainedDatabase::Acquire(db, env.MaintainerOptionsFor(*config, db));
     if (!maintained.ok()) {
       std::cerr << "sqlite-maintd: " << db.name << ": " << maintained.status().message() << "\n";
+      if (std::string hint = WhatToDo(maintained.status()); !hint.empty()) {
+        std::cerr << "sqlite-maintd: " << hint << "\n";
+      }
       exit_code = CombineExit(exit_code, ExitCodeFor(maintained.status()));
       continue;
     }
@@ -62,13 +66,17 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
                 << (out.skipped ? " skipped" : "") << " " << out.duration_ms << "ms "
                 << (out.error.ok() ? out.report.summary : out.error.message()) << "\n";
       int code = 0;
-      if (out.error.busy()) code = 75;
+      if (out.error.busy()) {
+        code = 75;
+        busy_hint = WhatToDo(out.error);
+      }
       else if (out.error.code() == StatusCode::kConfig) code = 78;
       else if (!out.error.ok()) code = 1;
       else if (out.status == HealthStatus::kCritical) code = 1;
       exit_code = CombineExit(exit_code, code);
     }
   }
+  if (!busy_hint.empty()) std::cerr << "sqlite-maintd: " << busy_hint << "\n";
   return exit_code;
 }
 

@@ -79,8 +79,27 @@ MaintainerOptions CommandEnv::MaintainerOptionsFor(const Config& config,
   return o;
 }
 
+std::string WhatToDo(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kLockHeld:
+      return "If that is the running daemon, it runs this job itself on its schedule "
+             "(`sqlite-maintd status DB` shows the last runs); `sqlite-maintd backup DB` works "
+             "beside it. To run anything else now, stop the daemon first (systemctl stop "
+             "sqlite-maintd), run the command, and start it again.";
+    case StatusCode::kBusy:
+      return "The database stayed locked past busy_timeout: an application held a write "
+             "transaction that long. Run the command again later (the daemon retries at the "
+             "next slot by itself), or raise busy_timeout for this database.";
+    default:
+      return "";
+  }
+}
+
 void CommandEnv::Fail(const Status& status) {
   std::cerr << "sqlite-maintd: " << status.message() << "\n";
+  if (std::string hint = WhatToDo(status); !hint.empty()) {
+    std::cerr << "sqlite-maintd: " << hint << "\n";
+  }
   exit_code = ExitCodeFor(status);
   if (exit_code == 0) exit_code = 1;
 }

@@ -63,6 +63,10 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
     Fail(maintained.status());
     return exit_code;
   }
+  if ((*maintained)->beside()) {
+    std::cerr << "sqlite-maintd: running beside the maintainer that holds the database ("
+              << (*maintained)->beside_holder() << "); rotation is left to it\n";
+  }
   std::shared_ptr<Job> job = make((*maintained)->db());
   StopToken stop;
   JobOutcome outcome;

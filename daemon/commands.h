@@ -70,6 +70,10 @@ class CommandEnv {
                     const ResolvedDatabase* db_override = nullptr);
 };
 
+// What an operator can do about a temporary failure (exit 75): another maintainer holds
+// the database, or it stayed busy past busy_timeout. "" for other statuses.
+std::string WhatToDo(const Status& status);
+
 void AddRunCommand(CLI::App& app, CommandEnv& env);
 void AddOnceCommand(CLI::App& app, CommandEnv& env);
 void AddStatusCommand(CLI::App& app, CommandEnv& env);

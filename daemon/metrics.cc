@@ -18,7 +18,7 @@ constexpr std::array<double, 11> kBuckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
 struct JobSeries {
   double runs = 0;
   double failures = 0;
-  double skips = 0;
+  std::map<std::string, double> skips;  // by reason
   std::array<uint64_t, kBuckets.size()> in_bucket{};  // observations per bucket, not cumulative
   uint64_t count = 0;
   double sum = 0;
@@ -141,8 +141,8 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   DbMetrics& m = store_->dbs[db.name];
   JobSeries& job = m.jobs[out.job];
   job.runs += 1;
-  if (out.skipped)
-    job.skips += 1;
+  if (!out.skip_reason.empty())
+    job.skips[out.skip_reason] += 1;
   else if (!out.error.ok() || out.status == HealthStatus::kCritical)
     job.failures += 1;
   double seconds = static_cast<double>(out.duration_ms) / 1000.0;
@@ -211,9 +211,6 @@ std::string Metrics::Exposition() const {
        [](const JobSeries& j) -> std::optional<double> { return j.runs; }},
       {"sqlite_maintd_job_failures_total", "counter", "Job runs that failed (critical)",
        [](const JobSeries& j) -> std::optional<double> { return j.failures; }},
-      {"sqlite_maintd_job_skips_total", "counter",
-       "Job runs skipped (database busy, suspended or refused)",
-       [](const JobSeries& j) -> std::optional<double> { return j.skips; }},
       {"sqlite_maintd_job_last_success_timestamp_seconds", "gauge",
        "Unix time of the last successful run of a job",
        [](const JobSeries& j) { return j.last_success; }},
@@ -227,6 +224,24 @@ std::string Metrics::Exposition() const {
         if (!header) AppendHeader(out, f.name, f.type, f.help);
         header = true;
         AppendDbJobSample(out, f.name, db, job, "", *v);
+      }
+    }
+  }
+
+  // Skips by reason: busy, corrupt, refused (the runner's) and the jobs' own (nothing to do).
+  bool skips_header = false;
+  for (const auto& [db, m] : dbs) {
+    for (const auto& [job, series] : m.jobs) {
+      for (const auto& [reason, count] : series.skips) {
+        if (!skips_header) {
+          AppendHeader(out, "sqlite_maintd_job_skips_total", "counter",
+                       "Job runs skipped, by reason (busy, corrupt, refused, or the job's own: "
+                       "nothing to do)");
+          skips_header = true;
+        }
+        std::string label = ",reason=";
+        AppendLabelValue(label, reason);
+        AppendDbJobSample(out, "sqlite_maintd_job_skips_total", db, job, label.c_str(), count);
       }
     }
   }

@@ -14,6 +14,11 @@ class BackupJob final : public Job {
   explicit BackupJob(BackupJobOptions options) : options_(std::move(options)) {}
 
   std::string name() const override { return "backup"; }
+  JobTraits traits() const override {
+    JobTraits t;
+    t.beside_maintainer = true;  // a `backup` now, while the daemon maintains the database
+    return t;
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     const ResolvedDatabase& db = ctx.db;
@@ -25,8 +30,11 @@ class BackupJob final : public Job {
     opts.free_bytes = options_.free_bytes;
     if (options_.chunk_bytes > 0) opts.chunk_bytes = options_.chunk_bytes;
 
-    // Leftovers of a crashed run: safe to remove, we hold the maintainer lock.
-    auto stale = RemoveStaleBackupFiles(opts.dir, db.name, db.path);
+    // Leftovers of a crashed run: safe to remove only as the maintainer (beside it, a temp
+    // file may be the daemon's backup in progress).
+    auto stale = ctx.beside_maintainer
+                     ? Result<std::vector<std::string>>(std::vector<std::string>{})
+                     : RemoveStaleBackupFiles(opts.dir, db.name, db.path);
     if (stale.ok() && !stale->empty()) {
       spdlog::info("db={} removed {} leftover backup file(s) in {}", db.name, stale->size(),
                    opts.dir);
@@ -50,7 +58,9 @@ class BackupJob final : public Job {
                   {"verify_result", r.verify_result},
                   {"journal_mode", r.journal_mode},
                   {"method", r.method}}};
-    if (options_.rotate) {
+    if (ctx.beside_maintainer) {
+      row.details["rotation"] = "left to the maintainer";
+    } else if (options_.rotate) {
       auto rotated = RotateBackups(opts.dir, db.name, db.path, db.policy.backup.keep, r.path);
       if (rotated.ok()) {
         row.details["deleted"] = rotated->deleted.size();

@@ -24,14 +24,19 @@ class CheckpointJob final : public Job {
     if (!stats.ok()) return stats.status();
     const bool asked = options_.by_hand;
     const CheckpointMode configured = options_.mode.value_or(policy_.mode);
-    std::string skip;
-    if (stats->journal_mode != "wal" && !asked)
+    std::string skip, code;
+    if (stats->journal_mode != "wal" && !asked) {
       skip = "not in WAL mode";
-    else if (stats->litestream && !asked)
+      code = "not_wal";
+    } else if (stats->litestream && !asked) {
       skip = "litestream";
-    else if (configured == CheckpointMode::kNone)
+      code = "litestream";
+    } else if (configured == CheckpointMode::kNone) {
       skip = "checkpoint mode none";
+      code = "disabled";
+    }
     if (!skip.empty()) {
+      report.skip_reason = code;
       report.summary = "checkpoint skipped: " + skip;
       report.checks.push_back(SkippedRow(skip, ElapsedMs(start)));
       return report;

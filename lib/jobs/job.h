@@ -37,8 +37,10 @@ struct JobTraits {
   // The run checks the database's integrity itself (quick_check / integrity_check) and says
   // so in JobReport::integrity; it may run on a database whose integrity is unknown or bad.
   bool proves_integrity = false;
-  // Deletes data or backups: needs a *recent* good integrity result even inside the daemon.
-  bool destructive = false;
+  // May run beside another maintainer (a one-shot `backup` while the daemon holds the
+  // database): it only reads the database, and leaves rotation and cleanup to the
+  // maintainer (JobContext::beside_maintainer tells it).
+  bool beside_maintainer = false;
 };
 
 struct JobContext {
@@ -56,6 +58,9 @@ struct JobContext {
   // When a quick_check run by this process (the integrity gate's) last found the database
   // sound; the health job reuses a fresh one instead of reading the whole file again.
   std::optional<SystemTime> verified_at;
+  // This process does not hold the maintainer lock (JobTraits::beside_maintainer): leave
+  // what the maintainer owns (old backups, leftover temp files) alone.
+  bool beside_maintainer = false;
 
   Connection& conn() const { return *connection; }
 };
@@ -86,6 +91,9 @@ struct JobReport {
   std::vector<CheckRow> checks;
   std::vector<MetricRow> metrics;
   JobFigures figures;
+  // Set when the run found nothing to do and did not do its work: a short code for the
+  // metrics' reason label (below_trigger, not_wal, litestream, ...); "" when it worked.
+  std::string skip_reason;
   IntegrityVerdict integrity = IntegrityVerdict::kNotChecked;  // set by proving jobs
   // What the caller prints or acts on besides the summary (e.g. the backup's path, the
   // CLI figures of a checkpoint or vacuum): one "key=value" line, or "".

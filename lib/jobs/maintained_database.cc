@@ -24,7 +24,7 @@ std::string FirstProblem(const JobReport& report) {
 }  // namespace
 
 MaintainedDatabase::MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options,
-                                       MaintainerLock lock)
+                                       std::optional<MaintainerLock> lock)
     : path_(db.path),
       options_(std::move(options)),
       lock_(std::move(lock)),
@@ -32,10 +32,11 @@ MaintainedDatabase::MaintainedDatabase(ResolvedDatabase db, MaintainerOptions op
           IntegrityGateOptions{path_, db.name, options_.journal, options_.clock,
                                options_.recent_check, db.policy.busy_timeout,
                                [this](const std::string& note) {
-                                 Status s = lock_.WriteNote(note);
+                                 if (!lock_) return;  // beside: the maintainer's file
+                                 Status s = lock_->WriteNote(note);
                                  if (!s.ok()) {
                                    spdlog::warn("db={} integrity note not kept in {}: {}",
-                                                path_, lock_.path(), s.message());
+                                                path_, lock_->path(), s.message());
                                  }
                                }},
           ParseIntegrityNote(MaintainerLock::ReadNote(db.path, options_.lock_dir))),
@@ -48,9 +49,13 @@ Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
     return Status::NotFound("database " + db.path + " does not exist");
   }
   auto lock = MaintainerLock::Acquire(db.path, options.lock_dir);
-  if (!lock.ok()) return lock.status();
-  std::unique_ptr<MaintainedDatabase> self(
-      new MaintainedDatabase(db, options, std::move(lock).value()));
+  if (!lock.ok() && !(options.beside_maintainer && lock.status().code() == StatusCode::kLockHeld)) {
+    return lock.status();
+  }
+  std::optional<MaintainerLock> held;
+  if (lock.ok()) held.emplace(std::move(lock).value());
+  std::unique_ptr<MaintainedDatabase> self(new MaintainedDatabase(db, options, std::move(held)));
+  if (!self->lock_) self->beside_holder_ = lock.status().message();
   if (!exists && options.create_missing) {
     // A database we create is set up the way this daemon maintains best: WAL and
     // incremental auto_vacuum (which must be set before the first table).
@@ -92,7 +97,7 @@ std::unique_ptr<Journal> MaintainedDatabase::OpenJournalForWrite() {
   bool repair;
   {
     std::lock_guard lock(mu_);
-    repair = !orphans_repaired_;
+    repair = !orphans_repaired_ && lock_.has_value();  // beside: the rows are not orphans
     orphans_repaired_ = true;
   }
   if (repair) {
@@ -158,8 +163,17 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     out.error = s;
     bool busy = s.busy();
     out.skipped = busy || s.code() == StatusCode::kRefused || s.code() == StatusCode::kCorrupt;
+    out.skip_reason = busy                                  ? "busy"
+                      : s.code() == StatusCode::kCorrupt    ? "corrupt"
+                      : s.code() == StatusCode::kRefused    ? "refused"
+                                                            : "";
     out.status = busy ? HealthStatus::kWarning : HealthStatus::kCritical;
   };
+
+  if (beside() && !traits.beside_maintainer) {
+    fail(Status::LockHeld(beside_holder_));
+    return finish();
+  }
 
   // The gate: jobs that check integrity themselves run on a read-only connection whatever
   // is known; a restore replaces the file; everything else waits for a sound verdict.
@@ -198,6 +212,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   if (journal && deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
   JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_.clock, stop,
                  trigger, deadline};
+  ctx.beside_maintainer = beside();
   IntegrityState known = gate_.state();
   if (known.verdict == IntegrityVerdict::kSound && known.this_process &&
       known.source == "quick_check") {
@@ -210,6 +225,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   if (result.ok()) {
     out.report = std::move(result).value();
     out.status = out.report.status;
+    out.skip_reason = out.report.skip_reason;
     if (traits.proves_integrity) {
       gate_.Record(out.report.integrity, job.name(), FirstProblem(out.report));
     }

@@ -41,6 +41,10 @@ struct MaintainerOptions {
   bool create_missing = false;
   // Acquire a path that does not exist yet without creating it (restore to a new path).
   bool allow_missing = false;
+  // When another process holds the maintainer lock, acquire anyway, without the lock, for
+  // jobs whose traits allow it (beside_maintainer: a one-shot `backup` beside the daemon).
+  // Nothing the maintainer owns is touched then: no orphan repair, no lock-file note.
+  bool beside_maintainer = false;
   const Clock* clock = &RealClock::Instance();
   // How old a good integrity result may be and still admit a job (integrity_gate.h). The
   // daemon sets it above its quick_check interval, so its hourly health keeps it fresh.
@@ -55,6 +59,9 @@ struct JobOutcome {
   HealthStatus status = HealthStatus::kHealthy;
   Status error;          // non-ok when the run failed or was refused
   bool skipped = false;  // busy past busy_timeout, refused (corrupt), or Refused by the job
+  // Why the run did not do its work: "busy", "corrupt", "refused" (the runner's), or the
+  // job's own JobReport::skip_reason (e.g. "below_trigger"); "" when it did.
+  std::string skip_reason;
   JobReport report;
   int64_t duration_ms = 0;
 };
@@ -90,11 +97,17 @@ class MaintainedDatabase {
   // The job's last run from the journal (read-only; nullopt when none or unreadable).
   std::optional<SystemTime> LastRun(const Job& job) const;
 
+  // Acquired without the lock, beside another maintainer (MaintainerOptions): that
+  // maintainer's pid and lock file in `beside_holder()`.
+  bool beside() const { return !lock_.has_value(); }
+  const std::string& beside_holder() const { return beside_holder_; }
+
   IntegrityState integrity() const { return gate_.state(); }
   bool known_corrupt() const { return gate_.known_corrupt(); }
 
  private:
-  MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options, MaintainerLock lock);
+  MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options,
+                     std::optional<MaintainerLock> lock);
   Result<Connection> OpenConnection(DbAccess access) const;
   // The read-write journal; repairs orphaned rows at the first open. nullptr (logged) when
   // it cannot be opened.
@@ -105,7 +118,9 @@ class MaintainedDatabase {
 
   const std::string path_;
   const MaintainerOptions options_;
-  MaintainerLock lock_;  // held for the object's life; its note is written by gate_
+  // Held for the object's life (nullopt: beside another maintainer); gate_ writes its note.
+  std::optional<MaintainerLock> lock_;
+  std::string beside_holder_;  // the LockHeld message when acquired beside
   IntegrityGate gate_;
   mutable std::mutex mu_;
   ResolvedDatabase db_;            // guarded by mu_

@@ -126,7 +126,9 @@ void Planner::Seed(const std::string& db, const std::string& entry_id,
   SystemTime at_once = now + JitterFor(db, entry_id, e->schedule);
   if (e->schedule.daily_at) {
     const TimeOfDay& t = *e->schedule.daily_at;
-    bool missed = !last_run || *last_run < PreviousTimeOfDay(t, now);
+    // First contact: a daily job that never ran (a full integrity_check, ANALYZE) waits for
+    // its slot instead of reading every database at deploy time.
+    bool missed = last_run && *last_run < PreviousTimeOfDay(t, now);
     e->due = missed ? at_once : NextTimeOfDay(t, now);
   } else if (!last_run || *last_run + e->schedule.every <= now) {
     e->due = at_once;

@@ -12,9 +12,11 @@
 // - A new entry is not due until it is seeded with its last run from the journal (Seed()):
 //   `every` jobs: never ran, or last run + every <= now -> due now + jitter; else due at
 //     last run + every (capped at now + every when the last run lies in the future).
-//   `daily_at` jobs: never ran, or last run before the most recent occurrence of the time
-//     of day (the run was missed while the daemon was down) -> due now + jitter; else at the
-//     next occurrence. So a daily job that already ran today does not run again today.
+//   `daily_at` jobs: last run before the most recent occurrence of the time of day (the run
+//     was missed while the daemon was down) -> due now + jitter; never ran (first contact:
+//     a full integrity_check or ANALYZE must not read every database at deploy time) or
+//     ran since -> at the next occurrence. So a daily job that already ran today does not
+//     run again today, and a new database waits for the slot (CONTRACT.md section 7).
 // - Jitter: a deterministic hash of (database, entry id) mapped into
 //   [0, min(interval / 10, max_start_jitter)] (interval of a daily job: 24h), so a thousand
 //   databases do not all start at the same moment, and a restart keeps each one's offset.

@@ -40,13 +40,25 @@ Result<CheckpointResult> RunCheckpoint(Connection& conn, CheckpointMode mode, Mi
   const std::string wal_path = conn.path() + "-wal";
   result.wal_bytes_before = FileSize(wal_path);
   auto start = std::chrono::steady_clock::now();
+  // A PASSIVE pass first: it never waits, does the copying, and its figures are the true
+  // ones (a successful TRUNCATE or RESTART reports 0/0, the log having been reset, and one
+  // that gave up may report -1/-1: SQLITE_FACTS.md, "Checkpoints").
   int log = -1, done = -1;
-  int rc;
-  if (result.mode_used == CheckpointMode::kPassive) {
-    rc = sqlite3_wal_checkpoint_v2(conn.raw(), "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-  } else {
+  int rc = sqlite3_wal_checkpoint_v2(conn.raw(), "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc == SQLITE_OK && result.mode_used != CheckpointMode::kPassive) {
+    const int passive_log = log, passive_done = done;
     ScopedBusyTimeout guard(conn, wait);
     rc = sqlite3_wal_checkpoint_v2(conn.raw(), "main", SqliteMode(result.mode_used), &log, &done);
+    bool resets = result.mode_used == CheckpointMode::kTruncate ||
+                  result.mode_used == CheckpointMode::kRestart;
+    if (rc == SQLITE_OK && resets) {
+      // The log was reset: every frame it had was copied back.
+      log = passive_log;
+      done = passive_log;
+    } else if ((rc & 0xff) == SQLITE_BUSY && (log < 0 || done < 0)) {
+      log = passive_log;  // gave up, finished as PASSIVE: that pass's figures
+      done = passive_done;
+    }
   }
   result.duration_ms =
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();

@@ -29,7 +29,10 @@ struct CheckpointResult {
 };
 
 // Runs sqlite3_wal_checkpoint_v2 on the main database of `conn` in `mode` (kNone is treated
-// as PASSIVE). For FULL/RESTART/TRUNCATE the busy timeout of `conn` is set to `wait` (how
+// as PASSIVE). A blocking mode runs after a PASSIVE pass, whose figures it reports when its
+// own say nothing true: after a successful TRUNCATE/RESTART (SQLite: 0/0) log_frames and
+// checkpointed_frames are the frames the log held, all copied back; after one that gave up
+// and reported -1/-1, the PASSIVE pass's. For FULL/RESTART/TRUNCATE the busy timeout of `conn` is set to `wait` (how
 // long writers may stall) for the call and restored afterwards, whatever happens. When SQLite
 // gives up waiting it has already completed the work as PASSIVE: the result is ok with
 // busy=true and fell_back=true. PASSIVE never waits; busy=true then means another

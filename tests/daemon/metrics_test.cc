@@ -76,6 +76,7 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   metrics.Record(db, Outcome("checkpoint", 30, Gauges(8192, 4096)));
   JobOutcome busy = Outcome("checkpoint", 5000);
   busy.skipped = true;
+  busy.skip_reason = "busy";
   busy.status = HealthStatus::kWarning;
   busy.error = Status::Busy("database is locked");
   metrics.Record(db, busy);
@@ -92,15 +93,20 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   JobFigures a_few;
   a_few.pages_freed = 5;
   metrics.Record(db, Outcome("vacuum", 10, a_few));
+  JobOutcome nothing_to_do = Outcome("vacuum", 1);
+  nothing_to_do.skip_reason = "below_trigger";  // a job's own skip counts too
+  metrics.Record(db, nothing_to_do);
   metrics.SetDatabasesMaintained(1);
   metrics.SetReady(true);
 
   auto s = Parse(metrics.Exposition());
   const std::string cp = "{db=\"app\",job=\"checkpoint\"}";
   EXPECT_EQ(s["sqlite_maintd_job_runs_total" + cp], 3);
-  EXPECT_EQ(s["sqlite_maintd_job_skips_total" + cp], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_skips_total{db=\"app\",job=\"checkpoint\",reason=\"busy\"}"], 1);
   EXPECT_EQ(s["sqlite_maintd_job_failures_total" + cp], 1);
   EXPECT_EQ(s["sqlite_maintd_job_failures_total{db=\"app\",job=\"vacuum\"}"], 0);
+  EXPECT_EQ(
+      s["sqlite_maintd_job_skips_total{db=\"app\",job=\"vacuum\",reason=\"below_trigger\"}"], 1);
   // Cumulative buckets: 2 ms and 30 ms are <= 0.05 s, 5 s is only in le="5" and above.
   EXPECT_EQ(
       s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.001\"}"],

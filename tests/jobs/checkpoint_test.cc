@@ -117,6 +117,9 @@ TEST(CheckpointJob, TruncatesWhenWalAboveThreshold) {
   EXPECT_EQ(row.details.at("configured_mode"), "passive");
   EXPECT_EQ(row.details.at("escalated"), true);
   EXPECT_EQ(row.details.at("busy"), false);
+  // What was really copied, not SQLite's 0/0 of a reset log.
+  EXPECT_GT(row.details.at("log_frames").get<int64_t>(), 0);
+  EXPECT_EQ(row.details.at("checkpointed_frames"), row.details.at("log_frames"));
   EXPECT_EQ(row.details.at("wal_bytes_after"), 0);
   EXPECT_EQ(FileSize(path + "-wal"), 0);
   EXPECT_EQ(conn.busy_timeout(), 5s);  // the short wait was temporary

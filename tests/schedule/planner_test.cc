@@ -146,14 +146,16 @@ TEST_F(PlannerTest, DailyJobBeforeTodaysTimeWaitsForIt) {
   EXPECT_EQ(p.DueTime("a", "integrity_check"), kNoon - 9h);
 }
 
-TEST_F(PlannerTest, DailyJobThatNeverRanIsDueAtOnce) {
-  // CONTRACT.md section 4: a job that never ran is due at once (with jitter).
+TEST_F(PlannerTest, DailyJobThatNeverRanWaitsForItsSlot) {
+  // CONTRACT.md section 7: at first contact a daily full integrity_check or ANALYZE waits
+  // for its time of day (no I/O storm at deploy time); an `every` job is due at once.
   Planner p(1, 30s);
-  p.SetDatabases({Db("a", {Daily("analyze", 3, 0)})});
+  p.SetDatabases({Db("a", {Daily("analyze", 3, 0), Every("checkpoint", 5min)})});
   p.Seed("a", "analyze", std::nullopt, now());
-  Millis jitter = p.JitterFor("a", "analyze", Schedule{0ms, TimeOfDay{3, 0, true}});
-  EXPECT_EQ(p.DueTime("a", "analyze"), now() + jitter);
-  EXPECT_LE(jitter, 30s);
+  p.Seed("a", "checkpoint", std::nullopt, now());
+  EXPECT_EQ(p.DueTime("a", "analyze"), kNoon - 9h + 24h);  // tomorrow 03:00
+  Millis jitter = p.JitterFor("a", "checkpoint", Schedule{5min, std::nullopt});
+  EXPECT_EQ(p.DueTime("a", "checkpoint"), now() + jitter);
 }
 
 TEST_F(PlannerTest, JobsOnOneDatabaseNeverOverlap) {

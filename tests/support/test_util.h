@@ -58,6 +58,11 @@ class HeldConnection {
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
+// `s` without its trailing newlines and spaces (a command's one-line output).
+inline std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
 
 // First column of the first row of `sql` on `path` opened read-only; -1 while that fails
 // (file or table not there yet, locked past 1 s): for polling in WaitFor.
