@@ -48,6 +48,8 @@ std::vector<Field> HealthFields(HealthPolicy* h) {
       {"size_warning", Size(&h->size_warning)},
       {"size_critical", Size(&h->size_critical)},
       {"wal_warning", Size(&h->wal_warning)},
+      {"wal_pin_warning", Duration(&h->wal_pin_warning)},
+      {"wal_pin_critical", Duration(&h->wal_pin_critical)},
       {"free_disk_warning", Disk(&h->free_disk_warning)},
   };
 }
@@ -191,6 +193,11 @@ std::vector<Field> PolicyFields(DatabasePolicy* p) {
 
 Status CheckPolicy(const DatabasePolicy& p, const std::string& path) {
   const HealthPolicy& h = p.health;
+  if (h.wal_pin_critical < h.wal_pin_warning) {
+    return KeyError(ChildPath(path, "health.wal_pin_critical"),
+                    FormatDuration(h.wal_pin_critical) + " is below wal_pin_warning (" +
+                        FormatDuration(h.wal_pin_warning) + ")");
+  }
   if (h.size_warning > 0 && h.size_critical > 0 && h.size_critical < h.size_warning) {
     return KeyError(ChildPath(path, "health.size_critical"), FormatSize(h.size_critical) +
                                                                  " is below size_warning (" +

@@ -109,6 +109,8 @@ void PrintPolicy(Printer& p, int in, const DatabasePolicy& d) {
   p.Key(in + 2, "size_warning", FormatSize(h.size_warning));
   p.Key(in + 2, "size_critical", FormatSize(h.size_critical));
   p.Key(in + 2, "wal_warning", FormatSize(h.wal_warning));
+  p.Key(in + 2, "wal_pin_warning", FormatDuration(h.wal_pin_warning));
+  p.Key(in + 2, "wal_pin_critical", FormatDuration(h.wal_pin_critical));
   p.Key(in + 2, "free_disk_warning", Disk(h.free_disk_warning));
   p.Open(in, "backup");
   p.Key(in + 2, "every", FormatDuration(d.backup.every));

@@ -4,37 +4,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <atomic>
 #include <cstring>
 #include <optional>
+
+#include "lib/wal/wal_index.h"
 
 namespace maintd {
 namespace {
 
 constexpr int64_t kWalHeaderBytes = 32;
 constexpr int64_t kFrameHeaderBytes = 24;
-constexpr int kShmRegionBytes = 32768;  // SQLite's WALINDEX_PGSZ
-constexpr uint32_t kWalIndexVersion = 3007000;
 constexpr int64_t kVfsIoBytes = 64 * 1024;
 constexpr std::chrono::milliseconds kMaxPinWait{1000};
-
-// SQLite's WalIndexHdr (wal.c), in native byte order at the start of the -shm, twice
-// (bytes 0-47 and 48-95); the checkpoint info follows, its first field is nBackfill (96).
-struct WalIndexHeader {
-  uint32_t version;
-  uint32_t unused;
-  uint32_t change;
-  uint8_t is_init;
-  uint8_t big_end_cksum;
-  uint16_t page_size;  // 1 means 65536
-  uint32_t max_frame;
-  uint32_t n_page;
-  uint32_t frame_cksum[2];
-  uint8_t salt[8];
-  uint32_t cksum[2];
-};
-static_assert(sizeof(WalIndexHeader) == 48, "SQLite's WalIndexHdr is 48 bytes");
-constexpr int kBackfillOffset = 96;
 
 uint32_t ReadBigEndian32(const unsigned char* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
@@ -59,29 +40,6 @@ Status ReadAt(sqlite3_file* file, void* buf, int64_t n, int64_t offset, const st
     done += piece;
   }
   return Status::Ok();
-}
-
-// Reads the wal-index header and the backfill mark through SQLite's mapping of the -shm.
-// Returns a reason when they cannot be used.
-std::optional<std::string> ReadWalIndex(sqlite3_file* main_file, WalIndexHeader* header,
-                                        uint32_t* backfilled) {
-  const sqlite3_io_methods* m = main_file->pMethods;
-  if (m->iVersion < 2 || m->xShmMap == nullptr) return "the VFS has no shared memory";
-  volatile void* region = nullptr;
-  int rc = m->xShmMap(main_file, 0, kShmRegionBytes, 0, &region);
-  if (rc != SQLITE_OK || region == nullptr) return "the wal-index is not mapped";
-  unsigned char raw[kBackfillOffset + 4];
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  const volatile unsigned char* shm = static_cast<const volatile unsigned char*>(region);
-  for (size_t i = 0; i < sizeof raw; ++i) raw[i] = shm[i];
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  std::memcpy(header, raw, sizeof *header);
-  if (std::memcmp(raw, raw + sizeof *header, sizeof *header) != 0 || header->is_init == 0 ||
-      header->version != kWalIndexVersion) {
-    return "unexpected wal-index header";
-  }
-  std::memcpy(backfilled, raw + kBackfillOffset, sizeof *backfilled);
-  return std::nullopt;
 }
 
 // The latest frame <= header.max_frame of every page of the snapshot, from the frame
@@ -166,9 +124,15 @@ Result<PinnedSnapshot> PinSnapshot(Connection& source, const std::function<Statu
 
   WalIndexHeader header{};
   sqlite3_file* main_file = OpenFileOf(source, SQLITE_FCNTL_FILE_POINTER);
-  std::optional<std::string> unusable =
-      main_file ? ReadWalIndex(main_file, &header, &snap.backfilled)
-                : std::optional<std::string>("no handle on the database file");
+  // The header and the backfill mark, through SQLite's mapping of the -shm (wal_index.h).
+  WalCheckpointInfo ckpt;
+  std::optional<std::string> unusable;
+  if (main_file == nullptr) {
+    unusable = "no handle on the database file";
+  } else if (std::string why = ReadWalIndexRegion(main_file, &header, &ckpt); !why.empty()) {
+    unusable = why;
+  }
+  snap.backfilled = ckpt.backfilled;
   (void)writer_lock->Exec("ROLLBACK");
   writer_lock.reset();  // writers may go on: our read transaction keeps the snapshot
   if (unusable) {

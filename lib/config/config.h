@@ -60,6 +60,9 @@ struct HealthPolicy {
   int64_t size_warning = 0;  // bytes; 0 disables
   int64_t size_critical = 0;
   int64_t wal_warning = 256LL << 20;
+  // One reader has pinned the growing WAL this long: wal_pin warning / critical.
+  Millis wal_pin_warning = 5min;
+  Millis wal_pin_critical = 1h;
   DiskThreshold free_disk_warning{10, 0};
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/jobs/wal_pin.h"
 
 namespace maintd {
 namespace {
@@ -42,12 +43,25 @@ class CheckpointJob final : public Job {
       return report;
     }
 
+    // Who holds the WAL before: a TRUNCATE that readers block could only wait and give up,
+    // stalling writers meanwhile.
+    std::optional<WalPinView> before;
+    if (stats->journal_mode == "wal") {
+      auto pins = ObserveWalPins(ctx);
+      if (!pins.ok()) return pins.status();
+      before = std::move(pins).value();
+    }
+    const bool reset_blocked = before && ResetBlocked(before->probe.wal);
     CheckpointMode mode = configured;
-    bool escalated = false;
+    bool escalated = false, held_back = false;
     if (!options_.mode && policy_.truncate_wal_above > 0 && stats->wal_size > policy_.truncate_wal_above &&
         mode != CheckpointMode::kTruncate) {
-      mode = CheckpointMode::kTruncate;
-      escalated = true;
+      if (reset_blocked) {
+        held_back = true;  // readers hold the log: PASSIVE copies what it can
+      } else {
+        mode = CheckpointMode::kTruncate;
+        escalated = true;
+      }
     }
     // Blocking modes stall writers while they wait: keep the wait short whatever the
     // connection's busy_timeout (which stays in force for everything else), unless the
@@ -58,13 +72,39 @@ class CheckpointJob final : public Job {
 
     nlohmann::json details = CheckpointDetails(*r);
     details["configured_mode"] = ToString(configured);
-    if (escalated) {
-      details["escalated"] = true;
+    if (escalated || held_back) {
+      details["escalated"] = escalated;
       details["truncate_wal_above"] = policy_.truncate_wal_above;
     }
+    // The wal-index after the checkpoint: what is left, whether the log could be reset, and
+    // who holds it (the same readers as before, or fewer).
+    std::string waiting_for;
+    if (before) {
+      auto after = ObserveWalPins(ctx);
+      const WalPinView& view = after.ok() ? *after : *before;
+      details["wal"] = WalFigures(view);
+      details["wal"]["log_reset"] = view.seen.reset_since_last;
+      SetWalFigures(report.figures, view);
+      if (!view.probe.readers.empty()) {
+        const WalReader& oldest = view.probe.readers[view.seen.oldest];
+        waiting_for = DescribeReader(oldest) + ", pinned " +
+                      std::to_string(view.seen.oldest_seconds) + "s at frame " +
+                      std::to_string(oldest.read_mark);
+        if (view.probe.readers.size() > 1) {
+          waiting_for += " and " + std::to_string(view.probe.readers.size() - 1) + " more";
+        }
+        details["waiting_for"] = waiting_for;
+      }
+      if (held_back) {
+        details["note"] = "not escalated to truncate: readers hold the log, a TRUNCATE could "
+                          "only wait for them while writers stall";
+      }
+    }
     if (r->mode_used != CheckpointMode::kPassive) details["wait_ms"] = wait.count();
-    HealthStatus status = r->busy ? HealthStatus::kWarning : HealthStatus::kHealthy;
-    if (r->busy) details["note"] = "a reader or writer kept the checkpoint from completing";
+    HealthStatus status = r->busy || held_back ? HealthStatus::kWarning : HealthStatus::kHealthy;
+    if (r->busy && !details.contains("note")) {
+      details["note"] = "a reader or writer kept the checkpoint from completing";
+    }
     report.status = status;
     report.checks.push_back({"checkpoint", status, details});
     report.figures.wal_bytes = r->wal_bytes_after;
@@ -77,7 +117,8 @@ class CheckpointJob final : public Job {
                      (r->fell_back ? " (gave up, finished as passive)" : "") + ": " +
                      std::to_string(r->checkpointed_frames) + "/" + std::to_string(r->log_frames) +
                      " frames, WAL " + std::to_string(r->wal_bytes_before) + " -> " +
-                     std::to_string(r->wal_bytes_after) + " bytes" + (r->busy ? ", busy" : "");
+                     std::to_string(r->wal_bytes_after) + " bytes" + (r->busy ? ", busy" : "") +
+                     (waiting_for.empty() ? "" : ", waiting for " + waiting_for);
     report.output = "busy=" + std::to_string(r->busy ? 1 : 0) +
                     " log=" + std::to_string(r->log_frames) +
                     " checkpointed=" + std::to_string(r->checkpointed_frames) +

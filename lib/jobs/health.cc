@@ -1,6 +1,7 @@
 #include "lib/jobs/health.h"
 
 #include "lib/backup/backup_age.h"
+#include "lib/jobs/wal_pin.h"
 
 #include <ctime>
 #include <filesystem>
@@ -119,6 +120,15 @@ class HealthJob final : public Job {
     }
     if (db_.policy.backup.every.count() > 0) {
       AddCheck(report, CheckBackupAge(db_, ctx.clock.Now()));
+    }
+    if (journal_mode == "wal" && report.integrity != IntegrityVerdict::kCorrupt) {
+      auto pins = ObserveWalPins(ctx);
+      if (pins.ok()) {
+        AddCheck(report, WalPinCheck(*pins, health));
+        SetWalFigures(report.figures, *pins);
+      } else {
+        AddCheck(report, {"wal_pin", HealthStatus::kWarning, {{"error", pins.status().message()}}});
+      }
     }
     report.summary = Summarize(report);
     if (reused) report.summary += " (quick_check: the integrity gate's, moments ago)";

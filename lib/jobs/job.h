@@ -16,6 +16,7 @@
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
 #include "lib/sqlite/stop_token.h"
+#include "lib/wal/pin_tracker.h"
 
 namespace maintd {
 
@@ -61,6 +62,9 @@ struct JobContext {
   // This process does not hold the maintainer lock (JobTraits::beside_maintainer): leave
   // what the maintainer owns (old backups, leftover temp files) alone.
   bool beside_maintainer = false;
+  // What the maintainer remembers of this database's WAL pins between runs (owned by
+  // MaintainedDatabase; null: every probe is "seen now").
+  WalPinTracker* wal_pins = nullptr;
 
   Connection& conn() const { return *connection; }
 };
@@ -81,6 +85,12 @@ struct JobFigures {
   std::optional<int64_t> freelist_count;
   std::optional<int64_t> wal_bytes;
   std::optional<double> max_lock_hold_ms;
+  // WAL databases, from the wal-index (checkpoint and health runs): seconds the oldest
+  // blamed reader has pinned the WAL (0: none), frames not yet copied back, seconds since
+  // the log was last reset while frames waited (lib/wal/pin_tracker.h).
+  std::optional<int64_t> wal_pin_age_seconds;
+  std::optional<int64_t> wal_frames_not_checkpointed;
+  std::optional<int64_t> wal_unreset_seconds;
 };
 
 // What one run did. The runner writes `checks` to sqlite_health_checks and `metrics` to

@@ -213,6 +213,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_.clock, stop,
                  trigger, deadline};
   ctx.beside_maintainer = beside();
+  ctx.wal_pins = &wal_pins_;
   IntegrityState known = gate_.state();
   if (known.verdict == IntegrityVerdict::kSound && known.this_process &&
       known.source == "quick_check") {

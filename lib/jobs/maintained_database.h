@@ -15,7 +15,8 @@
 // Thread-safety: Run() and LastRun() may be called from worker threads, but Run() never
 // concurrently for one database (the scheduler never overlaps jobs on a database;
 // one-shot commands are single-threaded). LastRun() may run beside a Run() (the
-// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_ guards itself;
+// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_ and wal_pins_
+// guard themselves;
 // the rest is immutable after Acquire().
 
 #include <chrono>
@@ -125,6 +126,7 @@ class MaintainedDatabase {
   mutable std::mutex mu_;
   ResolvedDatabase db_;            // guarded by mu_
   bool orphans_repaired_ = false;  // guarded by mu_
+  WalPinTracker wal_pins_;         // guards itself (pin_tracker.h)
 };
 
 }  // namespace maintd
