@@ -14,10 +14,35 @@
 #include "lib/core/maintainer_lock.h"
 #include "lib/jobs/integrity_gate.h"
 #include "lib/journal/journal_reader.h"
+#include "lib/wal/pin.h"
 
 namespace maintd {
 
 namespace {
+
+SystemTime SystemClockNow() { return std::chrono::system_clock::now(); }
+
+// 47m, 3h12m, 2d4h, 12s.
+std::string FormatAge(int64_t s) {
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m";
+  if (s < 86400) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+  return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
+}
+
+// 2.1 GiB, 512.0 KiB, 900 B.
+std::string HumanBytes(int64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
 
 struct StatusOptions {
   bool json = false;
@@ -44,6 +69,78 @@ nlohmann::json IntegrityStatus(const Config& config, const ResolvedDatabase& db,
   }
   if (newest == nullptr) return {{"status", "unknown"}};
   return {{"status", (*newest)["status"]}, {"at", (*newest)["at"]}, {"source", "journal"}};
+}
+
+// How long the daemon has seen `r` pin the WAL: from its newest wal_pin or checkpoint row
+// naming the same pin (pid, slot, read mark) plus the time since; nullopt: seen now.
+std::optional<int64_t> PinSecondsFromJournal(const nlohmann::json& jobs, const WalReader& r) {
+  std::optional<int64_t> best;
+  for (const char* type : {"wal_pin", "checkpoint"}) {
+    if (!jobs.contains(type)) continue;
+    const nlohmann::json& row = jobs[type];
+    const nlohmann::json& d = row["details"];
+    const nlohmann::json* readers = d.contains("readers")                                 ? &d["readers"]
+                                    : d.contains("wal") && d["wal"].contains("readers") ? &d["wal"]["readers"]
+                                                                                        : nullptr;
+    auto at = ParseSqliteUtc(row["at"].get<std::string>());
+    if (readers == nullptr || !readers->is_array() || !at.ok()) continue;
+    for (const nlohmann::json& x : *readers) {
+      if (x.value("slot", -1) != r.slot || x.value("read_mark", -1LL) != int64_t{r.read_mark} ||
+          (x["pid"].is_number() ? x["pid"].get<pid_t>() : 0) != r.pid) {
+        continue;
+      }
+      auto since = std::chrono::duration_cast<std::chrono::seconds>(SystemClockNow() - *at);
+      int64_t seconds = x.value("seconds", int64_t{0}) + std::max<int64_t>(0, since.count());
+      best = std::max(best.value_or(0), seconds);
+    }
+  }
+  return best;
+}
+
+// The "wal" object: figures of the wal-index and the readers that pin it.
+nlohmann::json WalStatus(Connection& conn, const nlohmann::json& jobs) {
+  auto probe = ProbeWalPins(conn);
+  if (!probe.ok()) return {{"error", probe.status().ToString()}};
+  const WalIndexSnapshot& wal = probe->wal;
+  if (wal.state != WalIndexState::kRead) return {{"shared_memory", false}, {"note", wal.reason}};
+  nlohmann::json readers = nlohmann::json::array();
+  for (const WalReader& r : probe->readers) {
+    auto seconds = PinSecondsFromJournal(jobs, r);
+    nlohmann::json x = {{"pid", r.pid > 0 ? nlohmann::json(r.pid) : nlohmann::json()},
+                        {"command", r.command},
+                        {"slot", r.slot},
+                        {"read_mark", r.read_mark},
+                        {"seconds", seconds.value_or(0)}};
+    if (!seconds) x["seen"] = "now";
+    if (!r.visible()) x["hint"] = kPidNotVisibleHint;
+    readers.push_back(x);
+  }
+  return {{"wal_bytes", wal.wal_bytes},
+          {"frames", wal.max_frame},
+          {"frames_backfilled", wal.ckpt.backfilled},
+          {"frames_not_checkpointed", wal.max_frame - std::min(wal.max_frame, wal.ckpt.backfilled)},
+          {"readers", readers}};
+}
+
+// "WAL 2.1 GiB pinned 47m by pid 4242 (python3 worker.py)", or "".
+std::string WalPinText(const nlohmann::json& j) {
+  if (!j.contains("wal") || !j["wal"].contains("readers") || j["wal"]["readers"].empty()) return "";
+  const nlohmann::json* oldest = nullptr;
+  for (const nlohmann::json& r : j["wal"]["readers"]) {
+    if (oldest == nullptr || r["seconds"].get<int64_t>() > (*oldest)["seconds"].get<int64_t>()) {
+      oldest = &r;
+    }
+  }
+  const nlohmann::json& r = *oldest;
+  std::string who = r["pid"].is_number()
+                        ? "pid " + std::to_string(r["pid"].get<int64_t>()) + " (" +
+                              r["command"].get<std::string>() + ")"
+                        : "a pid not visible here (another PID namespace: shareProcessNamespace)";
+  std::string age = r.contains("seen") ? "(seen now)"
+                                       : FormatAge(r["seconds"].get<int64_t>());
+  size_t more = j["wal"]["readers"].size() - 1;
+  return "WAL " + HumanBytes(j["wal"]["wal_bytes"].get<int64_t>()) + " pinned " + age + " by " +
+         who + (more > 0 ? " and " + std::to_string(more) + " more" : "");
 }
 
 nlohmann::json DatabaseStatus(const Config& config, const ResolvedDatabase& db) {
@@ -90,6 +187,7 @@ nlohmann::json DatabaseStatus(const Config& config, const ResolvedDatabase& db) 
   }
   j["jobs"] = jobs;
   j["integrity"] = IntegrityStatus(config, db, jobs);
+  if (stats->journal_mode == "wal") j["wal"] = WalStatus(*conn, jobs);
   return j;
 }
 
@@ -114,6 +212,7 @@ std::string TextLine(const nlohmann::json& j) {
                 j["auto_vacuum"].get<std::string>().c_str());
   line += buf;
   line += integrity_text;
+  if (std::string pin = WalPinText(j); !pin.empty()) line += " | " + pin;
   for (const auto& [job, o] : j["jobs"].items()) {
     line += " | " + job + "=" + o["status"].get<std::string>() + "@" + o["at"].get<std::string>();
   }

@@ -37,6 +37,9 @@ enum DbSeries : size_t {
   kArchived,
   kBackupsDeleted,
   kLockHold,
+  kWalPinAge,
+  kWalNotCheckpointed,
+  kWalUnreset,
   kDbSeriesCount
 };
 
@@ -58,6 +61,14 @@ constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
     {"sqlite_maintd_backups_deleted_total", "counter", "Old backups deleted by backup rotation"},
     {"sqlite_maintd_max_lock_hold_seconds", "gauge",
      "Longest write-lock hold of one maintenance step in the last run"},
+    {"sqlite_maintd_wal_pin_age_seconds", "gauge",
+     "Seconds the oldest reader has pinned the WAL (its read transaction keeps the checkpoint "
+     "from copying back or resetting the log); 0 when none"},
+    {"sqlite_maintd_wal_frames_not_checkpointed", "gauge",
+     "WAL frames (pages) not yet copied back into the database file"},
+    {"sqlite_maintd_wal_unreset_seconds", "gauge",
+     "Seconds since the WAL was last reset while frames waited to be checkpointed; 0 when none "
+     "wait"},
 }};
 
 struct DbMetrics {
@@ -166,6 +177,9 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   if (f.freelist_count) set(kFreePages, double(*f.freelist_count));
   if (f.wal_bytes) set(kWal, double(*f.wal_bytes));
   if (f.max_lock_hold_ms) set(kLockHold, *f.max_lock_hold_ms / 1000.0);
+  if (f.wal_pin_age_seconds) set(kWalPinAge, double(*f.wal_pin_age_seconds));
+  if (f.wal_frames_not_checkpointed) set(kWalNotCheckpointed, double(*f.wal_frames_not_checkpointed));
+  if (f.wal_unreset_seconds) set(kWalUnreset, double(*f.wal_unreset_seconds));
   if (f.pages_freed > 0) add(kPagesFreed, double(f.pages_freed));
   if (f.rows_requeued > 0) add(kRequeued, double(f.rows_requeued));
   if (f.rows_dead > 0) add(kDead, double(f.rows_dead));

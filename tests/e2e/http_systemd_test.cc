@@ -10,62 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/http.h"
 #include "tests/support/test_util.h"
 
 namespace maintd::test {
 namespace {
 
 using std::chrono::seconds;
-
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-
-// One raw request over loopback; status 0 when nothing came back.
-HttpReply RawHttp(int port, const std::string& request) {
-  HttpReply reply;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return reply;
-  }
-  (void)!write(fd, request.data(), request.size());
-  std::string all;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) all.append(buf, static_cast<size_t>(n));
-  close(fd);
-  if (all.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(all.substr(9, 3));
-  auto sep = all.find("\r\n\r\n");
-  if (sep != std::string::npos) reply.body = all.substr(sep + 4);
-  return reply;
-}
-
-HttpReply Get(int port, const std::string& path) {
-  return RawHttp(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-}
-
-int PortFromLog(ChildProcess& daemon) {
-  int port = 0;
-  WaitFor(
-      [&] {
-        std::smatch m;
-        std::string err = daemon.Stderr();
-        if (std::regex_search(err, m, std::regex("\\(port ([0-9]+)\\)"))) {
-          port = std::stoi(m[1]);
-        }
-        return port != 0;
-      },
-      seconds(10));
-  return port;
-}
 
 TEST(HttpE2E, EndpointsAndMetrics) {
   TempDir dir;
