@@ -1,23 +1,31 @@
 #include "lib/wal/pin.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
-#include <sstream>
+#include <limits>
+#include <memory>
+#include <mutex>
 
 namespace maintd {
 namespace {
 
 std::string Slurp(const std::string& path, size_t max_bytes = 1 << 22) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::string text(max_bytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(max_bytes));
-  text.resize(static_cast<size_t>(in.gcount()));
+  std::string text;
+  char buf[64 * 1024];
+  while (in && text.size() < max_bytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
   return text;
 }
 
@@ -39,6 +47,34 @@ std::string CommandOf(const std::string& proc_root, pid_t pid) {
   return comm.empty() ? "?" : comm;
 }
 
+// False when no process `pid` exists (0: a holder not visible here: unknown, so false).
+bool Alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+// /proc/locks lists every lock of the machine: with thousands of databases open it is
+// thousands of lines. One parse serves the probes of kProcLocksReuse; a held slot whose
+// holder it does not list reads it again (it may be newer than the parse).
+constexpr auto kProcLocksReuse = std::chrono::milliseconds(500);
+
+std::shared_ptr<const ProcLocksIndex> ProcLocks(const std::string& path, bool fresh) {
+  static std::mutex mu;
+  static std::string cached_path;  // guarded by mu, as the two below
+  static std::chrono::steady_clock::time_point parsed_at;
+  static std::shared_ptr<const ProcLocksIndex> cached;
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu);
+    if (!fresh && cached && cached_path == path && now - parsed_at < kProcLocksReuse) {
+      return cached;
+    }
+  }
+  auto index = std::make_shared<const ProcLocksIndex>(ProcLocksIndex::Parse(Slurp(path, 64 << 20)));
+  std::lock_guard lock(mu);
+  cached_path = path;
+  parsed_at = now;
+  cached = index;
+  return index;
+}
+
 }  // namespace
 
 bool BlamedSlot(const WalIndexSnapshot& snap, int slot) {
@@ -57,40 +93,45 @@ bool ResetBlocked(const WalIndexSnapshot& snap) {
   return false;
 }
 
-ShmReadLocks ParseProcLocks(const std::string& text, unsigned dev_major, unsigned dev_minor,
-                            unsigned long inode) {
-  // Lines: "12: POSIX  ADVISORY  READ 4242 fe:00:1234 123 123" ("->" lines are waiters).
-  ShmReadLocks exact, same_inode;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream f(line);
-    std::string id, kind, advisory, access, pid_text, file, start, end;
-    f >> id >> kind;
-    if (kind == "->" || kind != "POSIX") continue;
-    if (!(f >> advisory >> access >> pid_text >> file >> start >> end)) continue;
-    if (access != "READ") continue;
+ProcLocksIndex ProcLocksIndex::Parse(const std::string& text) {
+  // Lines: "12: POSIX  ADVISORY  READ 4242 fe:00:1234 123 123" ("12: -> ..." are waiters).
+  ProcLocksIndex index;
+  char line[512], kind[16], access[16], end[24];
+  for (size_t at = 0; at < text.size();) {
+    size_t eol = std::min(text.find('\n', at), text.size());
+    size_t n = std::min(eol - at, sizeof line - 1);
+    std::memcpy(line, text.data() + at, n);
+    line[n] = '\0';
+    at = eol + 1;
+    int pid = 0;
     unsigned maj = 0, min = 0;
     unsigned long ino = 0;
-    if (std::sscanf(file.c_str(), "%x:%x:%lu", &maj, &min, &ino) != 3 || ino != inode) continue;
-    long first = 0, last = 0;
-    try {
-      first = std::stol(start);
-      last = end == "EOF" ? first + kWalReadSlots : std::stol(end);
-    } catch (...) {
+    long first = 0;
+    if (std::sscanf(line, "%*s %15s %*s %15s %d %x:%x:%lu %ld %23s", kind, access, &pid, &maj,
+                    &min, &ino, &first, end) != 8 ||
+        std::strcmp(kind, "POSIX") != 0 || std::strcmp(access, "READ") != 0) {
       continue;
     }
-    pid_t pid = 0;
-    try {
-      pid = static_cast<pid_t>(std::stol(pid_text));
-    } catch (...) {
-    }
-    if (pid < 0) pid = 0;
+    long last = std::strcmp(end, "EOF") == 0 ? std::numeric_limits<long>::max()
+                                             : std::strtol(end, nullptr, 10);
     for (int slot = 0; slot < kWalReadSlots; ++slot) {
       long byte = kShmReadLockByte + slot;
-      if (byte < first || byte > last) continue;
-      same_inode.readers[slot].push_back(pid);
-      if (maj == dev_major && min == dev_minor) exact.readers[slot].push_back(pid);
+      if (byte >= first && byte <= last) {
+        index.by_inode_[ino].push_back({maj, min, slot, pid > 0 ? static_cast<pid_t>(pid) : 0});
+      }
+    }
+  }
+  return index;
+}
+
+ShmReadLocks ProcLocksIndex::Lookup(unsigned dev_major, unsigned dev_minor,
+                                    unsigned long inode) const {
+  ShmReadLocks exact, same_inode;
+  auto it = by_inode_.find(inode);
+  if (it != by_inode_.end()) {
+    for (const Entry& e : it->second) {
+      same_inode.readers[e.slot].push_back(e.pid);
+      if (e.major == dev_major && e.minor == dev_minor) exact.readers[e.slot].push_back(e.pid);
     }
   }
   bool any_exact = false;
@@ -101,6 +142,11 @@ ShmReadLocks ParseProcLocks(const std::string& text, unsigned dev_major, unsigne
     r.erase(std::unique(r.begin(), r.end()), r.end());
   }
   return out;
+}
+
+ShmReadLocks ParseProcLocks(const std::string& text, unsigned dev_major, unsigned dev_minor,
+                            unsigned long inode) {
+  return ProcLocksIndex::Parse(text).Lookup(dev_major, dev_minor, inode);
 }
 
 Result<WalPinProbe> ProbeWalPins(Connection& conn, const PinProbeOptions& options) {
@@ -118,8 +164,22 @@ Result<WalPinProbe> ProbeWalPins(Connection& conn, const PinProbeOptions& option
   ShmReadLocks locks;
   struct stat st {};
   if (::stat((conn.path() + "-shm").c_str(), &st) == 0) {  // stat only: never open() it
-    locks = ParseProcLocks(Slurp(options.proc_locks), major(st.st_dev), minor(st.st_dev),
-                           static_cast<unsigned long>(st.st_ino));
+    auto lookup = [&](bool fresh) {
+      return ProcLocks(options.proc_locks, fresh)
+          ->Lookup(major(st.st_dev), minor(st.st_dev), static_cast<unsigned long>(st.st_ino));
+    };
+    // A parse of the last half second serves when it names a live holder for every held,
+    // blamed slot; otherwise it may predate this reader (or name one that has gone, or a
+    // file whose inode this one reuses): read /proc/locks again.
+    locks = lookup(false);
+    for (int slot = 0; slot < kWalReadSlots; ++slot) {
+      if (!probe.wal.held[slot] || !BlamedSlot(probe.wal, slot)) continue;
+      const auto& pids = locks.readers[slot];
+      if (pids.empty() || std::any_of(pids.begin(), pids.end(), [](pid_t p) { return !Alive(p); })) {
+        locks = lookup(true);
+        break;
+      }
+    }
   }
   for (int slot = 0; slot < kWalReadSlots; ++slot) {
     if (!probe.wal.held[slot] || !BlamedSlot(probe.wal, slot)) continue;

@@ -24,12 +24,15 @@
 // Holders come from /proc/locks (no descriptor needed: opening the -shm ourselves would
 // drop our own POSIX locks on it): `POSIX ADVISORY READ <pid> <maj>:<min>:<inode> <123+i>
 // <123+i>`, matched by the -shm's inode (and device when it matches: overlay and btrfs
-// report another st_dev than /proc/locks).
+// report another st_dev than /proc/locks). It is read only when a held slot is blamed, and
+// one parse serves the probes of half a second (a held slot it does not list reads it
+// again), so a round over thousands of pinned databases reads it a few times, not each time.
 
 #include <sys/types.h>
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lib/core/status.h"
@@ -51,6 +54,21 @@ bool ResetBlocked(const WalIndexSnapshot& snap);
 // kernel shows the lock without a visible pid).
 struct ShmReadLocks {
   std::vector<pid_t> readers[kWalReadSlots];
+};
+// /proc/locks' POSIX read locks on read-slot bytes (123-127), by inode: parsed once, looked
+// up for each database (one machine-wide file serves every probe).
+class ProcLocksIndex {
+ public:
+  static ProcLocksIndex Parse(const std::string& text);
+  ShmReadLocks Lookup(unsigned dev_major, unsigned dev_minor, unsigned long inode) const;
+
+ private:
+  struct Entry {
+    unsigned major, minor;
+    int slot;
+    pid_t pid;
+  };
+  std::unordered_map<unsigned long, std::vector<Entry>> by_inode_;
 };
 ShmReadLocks ParseProcLocks(const std::string& text, unsigned dev_major, unsigned dev_minor,
                             unsigned long inode);
