@@ -14,7 +14,8 @@
 namespace maintd {
 
 // `health`: quick_check plus the cheap checks: fragmentation, wal_size, db_size,
-// free_disk, filesystem, journal_mode, and backup_age when scheduled backups are on.
+// free_disk, filesystem, journal_mode, backup_age when scheduled backups are on, and wal_pin
+// on WAL databases (wal_pin.h).
 std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase& db);
 // `integrity_check`: PRAGMA integrity_check and foreign_key_check (daily).
 std::shared_ptr<Job> MakeIntegrityCheckJob(const ResolvedDatabase& db);
