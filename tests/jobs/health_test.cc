@@ -63,7 +63,7 @@ TEST(HealthJob, HealthyDatabaseIsAllHealthy) {
     EXPECT_TRUE(c.details.is_object());
   }
   EXPECT_EQ(types, (std::set<std::string>{"quick_check", "fragmentation", "wal_size", "db_size",
-                                          "journal_mode", "free_disk", "filesystem"}));
+                                          "journal_mode", "free_disk", "filesystem", "wal_pin"}));
   EXPECT_EQ(report->status, HealthStatus::kHealthy);
   EXPECT_NE(report->integrity, IntegrityVerdict::kCorrupt);
   EXPECT_EQ(Find(*report, "quick_check")->details.at("result"), "ok");
