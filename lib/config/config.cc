@@ -45,5 +45,6 @@ const char* ToString(TimeFormat m) {
   return "?";
 }
 const char* ToString(LogFormat m) { return m == LogFormat::kJson ? "json" : "text"; }
+const char* ToString(AttemptsDirection d) { return d == AttemptsDirection::kDown ? "down" : "up"; }
 
 }  // namespace maintd

@@ -22,6 +22,7 @@ enum class ShutdownVacuum { kIncremental, kFull, kNone };
 enum class VerifyMode { kNone, kQuick, kFull };
 enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
 enum class LogFormat { kText, kJson };
+enum class AttemptsDirection { kUp, kDown };
 
 const char* ToString(CheckpointMode m);
 const char* ToString(AnalyzeMode m);
@@ -29,6 +30,16 @@ const char* ToString(ShutdownVacuum m);
 const char* ToString(VerifyMode m);
 const char* ToString(TimeFormat m);
 const char* ToString(LogFormat m);
+const char* ToString(AttemptsDirection d);
+
+// A value the daemon writes into a column: SQL NULL, an integer, a real number or text.
+struct SqlValue {
+  enum class Kind { kNull, kInteger, kReal, kText };
+  Kind kind = Kind::kNull;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;
+};
 
 struct CheckpointPolicy {
   Millis every = 5min;  // 0 disables the job
@@ -87,17 +98,25 @@ struct DatabasePolicy {
   JournalRetention journal_retention;
 };
 
+// One lease_requeue rule (semantics: lib/jobs/lease_requeue.h, docs/configuration.md).
 struct LeaseRequeueRule {
   std::string table;
   Millis every = 1min;
   std::string status_column = "status";
   std::string leased_value = "leased";
   std::string queued_value = "queued";
-  std::string expires_column = "lease_expires_at";
-  TimeFormat time_format = TimeFormat::kUnix;
+  // Exactly one of expires_column / heartbeat_column is set (the loader clears
+  // expires_column's default when heartbeat_column is given).
+  std::string expires_column = "lease_expires_at";  // when the lease ends
+  std::string heartbeat_column;                     // when the holder last beat; "" = none
+  Millis stale_after = 5min;  // heartbeat rules: a beat older than this (plus grace) is dead
+  TimeFormat time_format = TimeFormat::kUnix;       // of whichever time column is set
+  Millis grace = 30s;  // expired only when expires < now - grace
   std::string owner_column;     // "" = none
+  SqlValue owner_reset_value;   // what owner_column becomes on requeue; default SQL NULL
   std::string attempts_column;  // "" = none
-  int64_t max_attempts = 0;     // 0 = no dead-lettering
+  AttemptsDirection attempts_direction = AttemptsDirection::kUp;  // down: runs left
+  int64_t max_attempts = 0;     // 0 = no dead-lettering (direction up only)
   std::string dead_value = "dead";
   int64_t batch = 500;
 };
