@@ -220,7 +220,13 @@ Status CheckRulesAgainstSchema(const ResolvedDatabase& db) {
                                          RealClock::Instance().Now()));
   }
   for (size_t i = 0; i < db.retention.size(); ++i) {
-    MAINTD_RETURN_IF_ERROR(CheckRetentionRule(*conn, db.name, i, db.retention[i]));
+    const RetentionRule& rule = db.retention[i];
+    MAINTD_RETURN_IF_ERROR(CheckRetentionRule(*conn, db.name, i, rule));
+    // Worse than for leases: a `unix_ms` rule on a column of seconds reads every row as
+    // 1970 and would delete them all.
+    MAINTD_RETURN_IF_ERROR(CheckTimeUnit(*conn, KeyPath(db.name, "retention", i, "time_format"),
+                                         rule.table, rule.time_column, rule.time_format,
+                                         RealClock::Instance().Now(), TimeColumnUse::kRowAge));
   }
   return Status::Ok();
 }

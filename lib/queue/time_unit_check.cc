@@ -124,7 +124,13 @@ std::string DescribeUnixSeconds(double seconds) {
 }
 
 Status CheckTimeUnit(Connection& conn, const std::string& key, const std::string& table,
-                     const std::string& column, TimeFormat format, SystemTime now) {
+                     const std::string& column, TimeFormat format, SystemTime now,
+                     TimeColumnUse use) {
+  const bool lease = use == TimeColumnUse::kLease;
+  const std::string never = lease ? "no lease would ever expire"
+                                  : "no row would ever be archived or deleted";
+  const std::string at_once = lease ? "every lease would count as expired at once"
+                                    : "every row would count as old enough to delete at once";
   auto info = ReadTableInfo(conn, "main", table);
   if (!info.ok()) return info.status();
   if (!info->has_value() || (*info)->rowid_name.empty()) return Status::Ok();  // checked before
@@ -141,7 +147,7 @@ Status CheckTimeUnit(Connection& conn, const std::string& key, const std::string
   if (s.readable == 0) {
     return Status::Config(head + "none of the " + std::to_string(s.values) +
                           " sampled values of " + where + " (e.g. " + s.unreadable.text +
-                          ") reads as a time in " + fmt + ": no lease would ever expire" +
+                          ") reads as a time in " + fmt + ": " + never +
                           Suggestion(s.unreadable, s.unreadable, format, now));
   }
   double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
@@ -153,8 +159,7 @@ Status CheckTimeUnit(Connection& conn, const std::string& key, const std::string
       head + "the values of " + where + " (" + seen + ", " + std::to_string(s.values) +
       " sampled):" + Reads(s.min, s.max, s.min_s, s.max_s) + " in " + fmt +
       ", every one more than 20 years in the " +
-      (past ? "past: every lease would count as expired at once"
-            : "future: no lease would ever expire") +
+      (past ? "past: " + at_once : "future: " + never) +
       Suggestion(s.min, s.max, format, now));
 }
 

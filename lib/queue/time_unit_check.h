@@ -27,10 +27,17 @@ namespace maintd {
 
 inline constexpr std::chrono::hours kTimeUnitTolerance{20 * 8766};  // 20 years of 365.25 days
 
+// What the column's times decide: the message says what a wrong unit would do.
+enum class TimeColumnUse {
+  kLease,     // lease ends / heartbeats: all expired at once, or never
+  kRowAge,    // retention: every row deleted at once, or none ever
+};
+
 // `table` and `column` as declared (existence already checked); `key` is the key path the
 // message names, e.g. "databases[app].lease_requeue[0].time_format".
 Status CheckTimeUnit(Connection& conn, const std::string& key, const std::string& table,
-                     const std::string& column, TimeFormat format, SystemTime now);
+                     const std::string& column, TimeFormat format, SystemTime now,
+                     TimeColumnUse use = TimeColumnUse::kLease);
 
 // "2026-01-01T10:00:00Z"; outside the years 0..9999: "the year 55944" (for messages).
 std::string DescribeUnixSeconds(double seconds);

@@ -87,6 +87,24 @@ TEST_F(LeaseConfigCliTest, TimeUnitContradictingTheData) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Retention is checked the same way: a `unix_ms` rule on a column of seconds would read every
+// row as 1970 and delete them all.
+TEST_F(LeaseConfigCliTest, RetentionTimeUnitContradictingTheData) {
+  std::string path = dir_.File("retention.yaml");
+  test::WriteFile(path, "http: { listen: \"\" }\ndatabases:\n  - name: app\n    path: " + db_ +
+                            "\n    retention:\n      - { table: jobs, time_column: expires, "
+                            "time_format: unix_ms, delete_after: 30d }\n");
+  for (const char* command : {"validate-config", "run"}) {
+    auto r = RunMaintd({"--config", path, command});
+    EXPECT_EQ(r.exit_code, 78) << command << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("retention[0].time_format: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("every row would count as old enough to delete at once"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(test::QueryInt(db_, "SELECT count(*) FROM jobs"), 2);
+}
+
 TEST_F(LeaseConfigCliTest, ExactlyOneOfExpiresColumnAndHeartbeatColumn) {
   ExpectRefused("{ table: jobs, expires_column: expires, heartbeat_column: beat }",
                 "heartbeat_column", "set exactly one, found both");
