@@ -30,6 +30,24 @@ std::vector<Field> AnalyzeFields(AnalyzePolicy* a) {
   };
 }
 
+// "auto", or a boolean as Bool reads it (true/yes/on, false/no/off).
+Reader ConvertAutoVacuumReader(ConvertAutoVacuum* out) {
+  return [out](const YAML::Node& node, const std::string& path) -> Status {
+    std::string text;
+    MAINTD_RETURN_IF_ERROR(ScalarText(node, path, "auto, true or false", &text));
+    if (text == "auto") {
+      *out = ConvertAutoVacuum::kAuto;
+      return Status::Ok();
+    }
+    bool b = false;
+    if (!Bool(&b)(node, path).ok()) {
+      return KeyError(path, "'" + text + "' is not one of auto, true, false");
+    }
+    *out = b ? ConvertAutoVacuum::kTrue : ConvertAutoVacuum::kFalse;
+    return Status::Ok();
+  };
+}
+
 std::vector<Field> VacuumFields(VacuumPolicy* v) {
   return {
       {"check_every", Duration(&v->check_every)},
@@ -38,7 +56,9 @@ std::vector<Field> VacuumFields(VacuumPolicy* v) {
       {"pages_per_step", Int(&v->pages_per_step, 1)},
       {"pause_between_steps", Duration(&v->pause_between_steps)},
       {"max_lock_hold", Duration(&v->max_lock_hold, Millis(1))},
-      {"convert_auto_vacuum", Bool(&v->convert_auto_vacuum)},
+      {"convert_auto_vacuum", ConvertAutoVacuumReader(&v->convert_auto_vacuum)},
+      {"max_full_vacuum_stall", Duration(&v->max_full_vacuum_stall)},
+      {"convert_at", TimeOfDayOrAnyTime(&v->convert_at)},
       {"full_when_no_auto_vacuum", Bool(&v->full_when_no_auto_vacuum)},
       {"min_free_disk_factor", Number(&v->min_free_disk_factor, 1, kNoMax)},
   };

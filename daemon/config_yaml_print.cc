@@ -99,7 +99,9 @@ void PrintPolicy(Printer& p, int in, const DatabasePolicy& d) {
   p.Key(in + 2, "pages_per_step", std::to_string(v.pages_per_step));
   p.Key(in + 2, "pause_between_steps", FormatDuration(v.pause_between_steps));
   p.Key(in + 2, "max_lock_hold", FormatDuration(v.max_lock_hold));
-  p.Key(in + 2, "convert_auto_vacuum", Bool(v.convert_auto_vacuum));
+  p.Key(in + 2, "convert_auto_vacuum", ToString(v.convert_auto_vacuum));
+  p.Key(in + 2, "max_full_vacuum_stall", FormatDuration(v.max_full_vacuum_stall));
+  p.Key(in + 2, "convert_at", v.convert_at ? Time(v.convert_at) : "\"\"");
   p.Key(in + 2, "full_when_no_auto_vacuum", Bool(v.full_when_no_auto_vacuum));
   p.Key(in + 2, "min_free_disk_factor", Number(v.min_free_disk_factor));
   const HealthPolicy& h = d.health;

@@ -19,6 +19,9 @@ using namespace std::chrono_literals;
 enum class CheckpointMode { kNone, kPassive, kFull, kRestart, kTruncate };
 enum class AnalyzeMode { kLimited, kFull, kOptimize };
 enum class ShutdownVacuum { kIncremental, kFull, kNone };
+// vacuum.convert_auto_vacuum: whether a full VACUUM switches an auto_vacuum=NONE database to
+// INCREMENTAL (lib/vacuum/convert.h has the rule).
+enum class ConvertAutoVacuum { kAuto, kTrue, kFalse };
 enum class VerifyMode { kNone, kQuick, kFull };
 enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
 enum class LogFormat { kText, kJson };
@@ -27,6 +30,7 @@ enum class AttemptsDirection { kUp, kDown };
 const char* ToString(CheckpointMode m);
 const char* ToString(AnalyzeMode m);
 const char* ToString(ShutdownVacuum m);
+const char* ToString(ConvertAutoVacuum m);  // "auto" | "true" | "false"
 const char* ToString(VerifyMode m);
 const char* ToString(TimeFormat m);
 const char* ToString(LogFormat m);
@@ -60,7 +64,12 @@ struct VacuumPolicy {
   int64_t pages_per_step = 1000;
   Millis pause_between_steps = 20ms;
   Millis max_lock_hold = 50ms;
-  bool convert_auto_vacuum = false;
+  // auto: convert when the predicted full VACUUM holds the write lock at most
+  // max_full_vacuum_stall and the trigger fires (within convert_at's window when set);
+  // true: convert at the next check whatever the prediction; false: never convert.
+  ConvertAutoVacuum convert_auto_vacuum = ConvertAutoVacuum::kAuto;
+  Millis max_full_vacuum_stall = 500ms;
+  std::optional<TimeOfDay> convert_at;  // nullopt ("") = any time
   bool full_when_no_auto_vacuum = false;
   double min_free_disk_factor = 2.0;
 };

@@ -279,7 +279,8 @@ TEST(ConfigYaml, LoadConfigFile) {
                                       ": databases[0].vacuum.keep: unknown key (known keys: "
                                       "check_every, trigger_free_ratio, min_free_pages, "
                                       "pages_per_step, pause_between_steps, max_lock_hold, "
-                                      "convert_auto_vacuum, full_when_no_auto_vacuum, "
+                                      "convert_auto_vacuum, max_full_vacuum_stall, convert_at, "
+                                      "full_when_no_auto_vacuum, "
                                       "min_free_disk_factor)");
   test::WriteFile(path, "max_concurrent_jobs: 2\n");
   auto ok = LoadConfigFile(path);

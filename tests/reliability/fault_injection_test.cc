@@ -211,7 +211,7 @@ TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
           " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
           "DELETE FROM items WHERE id % 2 = 0;");
   ResolvedDatabase db = ReliabilityDb(db_path_);
-  db.policy.vacuum.convert_auto_vacuum = true;
+  db.policy.vacuum.convert_auto_vacuum = ConvertAutoVacuum::kTrue;
   db.policy.vacuum.min_free_disk_factor = 0;
   auto md = Acquire(db);
   ASSERT_TRUE(md);
