@@ -216,6 +216,7 @@ class VacuumJob final : public Job {
     details["duration_ms"] = ElapsedMs(start);
     report.checks.push_back({"vacuum", plan.status, details});
     report.figures.freelist_count = s.freelist_count;
+    report.skip_reason = plan.code;
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.3f", s.free_ratio());
     // Between its state changes, a condition's runs only name it.

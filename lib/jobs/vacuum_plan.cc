@@ -60,6 +60,15 @@ VacuumPlan FullIfItFits(const ConvertDecision& conv, std::optional<Millis> time_
 VacuumPlan SkipPlan(std::string reason, HealthStatus status) {
   VacuumPlan p;
   p.skip = true;
+  auto starts = [&reason](const char* prefix) { return reason.rfind(prefix, 0) == 0; };
+  p.code = starts("below trigger")             ? "below_trigger"
+           : starts("nothing to free")         ? "nothing_to_free"
+           : starts("auto_vacuum=none")        ? "auto_vacuum_none"
+           : starts("auto_vacuum is none")     ? "auto_vacuum_none"
+           : starts("auto_vacuum=full")        ? "auto_vacuum_full"
+           : starts("shutdown vacuum is none") ? "disabled"
+           : starts("full VACUUM predicted")   ? "deadline"
+                                               : "refused";
   p.reason = std::move(reason);
   p.status = status;
   return p;

@@ -34,6 +34,9 @@ struct VacuumPlan {
   bool skip = false;
   bool refused = false;  // the request cannot be done here: the run fails (kRefused)
   std::string reason;
+  // For a skip: the short code of the metrics' reason label (below_trigger,
+  // nothing_to_free, auto_vacuum_none, auto_vacuum_full, disabled, deadline, refused).
+  std::string code;
   HealthStatus status = HealthStatus::kHealthy;
   VacuumMethod method = VacuumMethod::kIncremental;
   bool convert = false;
