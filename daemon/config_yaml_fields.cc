@@ -321,6 +321,21 @@ Reader TimeOfDayOrOff(std::optional<TimeOfDay>* out) {
   };
 }
 
+Reader TimeOfDayOrAnyTime(std::optional<TimeOfDay>* out) {
+  return [out](const YAML::Node& node, const std::string& path) -> Status {
+    std::string text;
+    MAINTD_RETURN_IF_ERROR(ScalarText(node, path, "a time of day such as \"03:00\"", &text));
+    if (text.empty()) {
+      *out = std::nullopt;
+      return Status::Ok();
+    }
+    auto t = ParseTimeOfDay(text);
+    if (!t.ok()) return KeyError(path, t.status().message() + " or \"\" (any time)");
+    *out = *t;
+    return Status::Ok();
+  };
+}
+
 Reader Disk(DiskThreshold* out) {
   return [out](const YAML::Node& node, const std::string& path) -> Status {
     std::string text;

@@ -64,6 +64,7 @@ Reader Bool(bool* out);                              // true/false (yes/no, on/o
 Reader String(std::string* out, bool allow_empty);
 Reader AbsolutePath(std::string* out, bool allow_empty);  // normalized, no trailing '/'
 Reader TimeOfDayOrOff(std::optional<TimeOfDay>* out);     // "03:00", "03:00Z", "off"
+Reader TimeOfDayOrAnyTime(std::optional<TimeOfDay>* out);  // "03:00", "03:00Z", "" (nullopt)
 Reader Disk(DiskThreshold* out);                          // "10%" or a size
 Reader OneOf(std::string* out, std::vector<std::string> values);
 

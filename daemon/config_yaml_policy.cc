@@ -1,4 +1,7 @@
 // The schema of `defaults:` (and each database's overrides) and of the rule lists.
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <utility>
 
@@ -27,6 +30,24 @@ std::vector<Field> AnalyzeFields(AnalyzePolicy* a) {
   };
 }
 
+// "auto", or a boolean as Bool reads it (true/yes/on, false/no/off).
+Reader ConvertAutoVacuumReader(ConvertAutoVacuum* out) {
+  return [out](const YAML::Node& node, const std::string& path) -> Status {
+    std::string text;
+    MAINTD_RETURN_IF_ERROR(ScalarText(node, path, "auto, true or false", &text));
+    if (text == "auto") {
+      *out = ConvertAutoVacuum::kAuto;
+      return Status::Ok();
+    }
+    bool b = false;
+    if (!Bool(&b)(node, path).ok()) {
+      return KeyError(path, "'" + text + "' is not one of auto, true, false");
+    }
+    *out = b ? ConvertAutoVacuum::kTrue : ConvertAutoVacuum::kFalse;
+    return Status::Ok();
+  };
+}
+
 std::vector<Field> VacuumFields(VacuumPolicy* v) {
   return {
       {"check_every", Duration(&v->check_every)},
@@ -35,7 +56,9 @@ std::vector<Field> VacuumFields(VacuumPolicy* v) {
       {"pages_per_step", Int(&v->pages_per_step, 1)},
       {"pause_between_steps", Duration(&v->pause_between_steps)},
       {"max_lock_hold", Duration(&v->max_lock_hold, Millis(1))},
-      {"convert_auto_vacuum", Bool(&v->convert_auto_vacuum)},
+      {"convert_auto_vacuum", ConvertAutoVacuumReader(&v->convert_auto_vacuum)},
+      {"max_full_vacuum_stall", Duration(&v->max_full_vacuum_stall)},
+      {"convert_at", TimeOfDayOrAnyTime(&v->convert_at)},
       {"full_when_no_auto_vacuum", Bool(&v->full_when_no_auto_vacuum)},
       {"min_free_disk_factor", Number(&v->min_free_disk_factor, 1, kNoMax)},
   };
@@ -91,43 +114,126 @@ Status CheckDistinct(const std::string& rule_path,
   return Status::Ok();
 }
 
+// owner_reset_value: null (SQL NULL), a plain number (integer or real) or a string. A quoted
+// scalar is always a string, so "0" writes the text '0' and 0 the integer.
+Reader SqlValueReader(SqlValue* out) {
+  return [out](const YAML::Node& node, const std::string& path) -> Status {
+    if (!node.IsDefined() || node.IsNull()) {
+      *out = SqlValue{};
+      return Status::Ok();
+    }
+    std::string text;
+    MAINTD_RETURN_IF_ERROR(ScalarText(node, path, "null, a number or a string", &text));
+    SqlValue v;
+    v.kind = SqlValue::Kind::kText;
+    v.text = text;
+    bool plain = node.Tag() != "!";
+    size_t digits = !text.empty() && text[0] == '-' ? 1 : 0;  // an optional leading '-'
+    bool integer = plain && text.size() > digits && text.size() <= 20 &&
+                   text.find_first_not_of("0123456789", digits) == std::string::npos;
+    if (integer) {
+      errno = 0;
+      v.integer = std::strtoll(text.c_str(), nullptr, 10);
+      if (errno == ERANGE) return KeyError(path, "'" + text + "' is too large");
+      v.kind = SqlValue::Kind::kInteger;
+    } else if (plain && text.find_first_of("0123456789") != std::string::npos &&
+               text.find_first_not_of("-+.0123456789eE") == std::string::npos) {
+      char* end = nullptr;
+      double d = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() + text.size() && std::isfinite(d)) {
+        v.kind = SqlValue::Kind::kReal;
+        v.real = d;
+      }
+    }
+    *out = v;
+    return Status::Ok();
+  };
+}
+
+// Cross-key checks of one lease rule, after its keys were read. `expires_given` and
+// `stale_after_given`: the keys were written (not defaults).
+Status CheckLeaseRuleKeys(const std::string& path, LeaseRequeueRule* r, bool expires_given,
+                          bool stale_after_given) {
+  if (r->table.empty()) {
+    return KeyError(ChildPath(path, "table"), "required key is missing (the table to requeue)");
+  }
+  if (!r->heartbeat_column.empty()) {
+    if (expires_given && !r->expires_column.empty()) {
+      return KeyError(ChildPath(path, "heartbeat_column"),
+                      "expires_column and heartbeat_column are alternatives: set exactly one, "
+                      "found both");
+    }
+    r->expires_column.clear();  // its default applies to expiry rules only
+  } else if (r->expires_column.empty()) {
+    return KeyError(ChildPath(path, "expires_column"),
+                    "a rule needs exactly one of expires_column (when the lease ends) and "
+                    "heartbeat_column (when its holder last beat), found neither");
+  } else if (stale_after_given) {
+    return KeyError(ChildPath(path, "stale_after"), "requires heartbeat_column");
+  }
+  MAINTD_RETURN_IF_ERROR(CheckDistinct(path, {{"status_column", &r->status_column},
+                                              {"expires_column", &r->expires_column},
+                                              {"heartbeat_column", &r->heartbeat_column},
+                                              {"owner_column", &r->owner_column},
+                                              {"attempts_column", &r->attempts_column}}));
+  if (r->leased_value == r->queued_value) {
+    return KeyError(ChildPath(path, "queued_value"), "must differ from leased_value");
+  }
+  if (r->owner_reset_value.kind != SqlValue::Kind::kNull && r->owner_column.empty()) {
+    return KeyError(ChildPath(path, "owner_reset_value"), "requires owner_column");
+  }
+  bool down = r->attempts_direction == AttemptsDirection::kDown;
+  if (down && r->attempts_column.empty()) {
+    return KeyError(ChildPath(path, "attempts_direction"),
+                    "down requires attempts_column (the column counting the runs left)");
+  }
+  if (down && r->max_attempts > 0) {
+    return KeyError(ChildPath(path, "max_attempts"),
+                    "is not used with attempts_direction: down (the row goes to dead_value when "
+                    "its runs-left counter is at 0): remove it");
+  }
+  if (r->max_attempts > 0 && r->attempts_column.empty()) {
+    return KeyError(ChildPath(path, "max_attempts"),
+                    "requires attempts_column (the column counting attempts)");
+  }
+  if ((r->max_attempts > 0 || down) &&
+      (r->dead_value == r->leased_value || r->dead_value == r->queued_value)) {
+    return KeyError(ChildPath(path, "dead_value"),
+                    "must differ from leased_value and queued_value");
+  }
+  return Status::Ok();
+}
+
 Status ReadLeaseRule(const YAML::Node& node, const std::string& path, LeaseRequeueRule* r) {
+  bool expires_given = false, stale_after_given = false;
+  auto noting = [](bool* given, Reader read) -> Reader {
+    return [given, read](const YAML::Node& value, const std::string& key_path) {
+      *given = true;
+      return read(value, key_path);
+    };
+  };
   const std::vector<Field> fields = {
       {"table", String(&r->table, false)},
       {"every", Duration(&r->every)},
       {"status_column", String(&r->status_column, false)},
       {"leased_value", String(&r->leased_value, true)},
       {"queued_value", String(&r->queued_value, true)},
-      {"expires_column", String(&r->expires_column, false)},
+      {"expires_column", noting(&expires_given, String(&r->expires_column, true))},
+      {"heartbeat_column", String(&r->heartbeat_column, true)},
+      {"stale_after", noting(&stale_after_given, Duration(&r->stale_after, Millis(1)))},
       {"time_format", TimeFormatReader(&r->time_format)},
+      {"grace", Duration(&r->grace)},
       {"owner_column", String(&r->owner_column, true)},
+      {"owner_reset_value", SqlValueReader(&r->owner_reset_value)},
       {"attempts_column", String(&r->attempts_column, true)},
+      {"attempts_direction",
+       Enum(&r->attempts_direction, {AttemptsDirection::kUp, AttemptsDirection::kDown})},
       {"max_attempts", Int(&r->max_attempts, 0)},
       {"dead_value", String(&r->dead_value, true)},
       {"batch", Int(&r->batch, 1)},
   };
   MAINTD_RETURN_IF_ERROR(ReadMap(node, path, fields));
-  if (r->table.empty()) {
-    return KeyError(ChildPath(path, "table"), "required key is missing (the table to requeue)");
-  }
-  MAINTD_RETURN_IF_ERROR(CheckDistinct(path, {{"status_column", &r->status_column},
-                                              {"expires_column", &r->expires_column},
-                                              {"owner_column", &r->owner_column},
-                                              {"attempts_column", &r->attempts_column}}));
-  if (r->leased_value == r->queued_value) {
-    return KeyError(ChildPath(path, "queued_value"), "must differ from leased_value");
-  }
-  if (r->max_attempts > 0) {
-    if (r->attempts_column.empty()) {
-      return KeyError(ChildPath(path, "max_attempts"),
-                      "requires attempts_column (the column counting attempts)");
-    }
-    if (r->dead_value == r->leased_value || r->dead_value == r->queued_value) {
-      return KeyError(ChildPath(path, "dead_value"),
-                      "must differ from leased_value and queued_value");
-    }
-  }
-  return Status::Ok();
+  return CheckLeaseRuleKeys(path, r, expires_given, stale_after_given);
 }
 
 Status ReadRetentionRule(const YAML::Node& node, const std::string& path, RetentionRule* r) {

@@ -99,7 +99,9 @@ void PrintPolicy(Printer& p, int in, const DatabasePolicy& d) {
   p.Key(in + 2, "pages_per_step", std::to_string(v.pages_per_step));
   p.Key(in + 2, "pause_between_steps", FormatDuration(v.pause_between_steps));
   p.Key(in + 2, "max_lock_hold", FormatDuration(v.max_lock_hold));
-  p.Key(in + 2, "convert_auto_vacuum", Bool(v.convert_auto_vacuum));
+  p.Key(in + 2, "convert_auto_vacuum", ToString(v.convert_auto_vacuum));
+  p.Key(in + 2, "max_full_vacuum_stall", FormatDuration(v.max_full_vacuum_stall));
+  p.Key(in + 2, "convert_at", v.convert_at ? Time(v.convert_at) : "\"\"");
   p.Key(in + 2, "full_when_no_auto_vacuum", Bool(v.full_when_no_auto_vacuum));
   p.Key(in + 2, "min_free_disk_factor", Number(v.min_free_disk_factor));
   const HealthPolicy& h = d.health;
@@ -123,6 +125,20 @@ void PrintPolicy(Printer& p, int in, const DatabasePolicy& d) {
   p.Key(in + 2, "metrics", FormatDuration(d.journal_retention.metrics));
 }
 
+std::string Value(const SqlValue& v) {
+  switch (v.kind) {
+    case SqlValue::Kind::kNull:
+      return "null";
+    case SqlValue::Kind::kInteger:
+      return std::to_string(v.integer);
+    case SqlValue::Kind::kReal:
+      return Number(v.real);
+    case SqlValue::Kind::kText:
+      break;
+  }
+  return Quote(v.text);
+}
+
 void PrintLeaseRule(Printer& p, int in, const LeaseRequeueRule& r) {
   p.Item(in, "table", Quote(r.table));
   in += 2;
@@ -130,10 +146,18 @@ void PrintLeaseRule(Printer& p, int in, const LeaseRequeueRule& r) {
   p.Key(in, "status_column", Quote(r.status_column));
   p.Key(in, "leased_value", Quote(r.leased_value));
   p.Key(in, "queued_value", Quote(r.queued_value));
-  p.Key(in, "expires_column", Quote(r.expires_column));
+  if (r.heartbeat_column.empty()) {
+    p.Key(in, "expires_column", Quote(r.expires_column));
+  } else {
+    p.Key(in, "heartbeat_column", Quote(r.heartbeat_column));
+    p.Key(in, "stale_after", FormatDuration(r.stale_after));
+  }
   p.Key(in, "time_format", ToString(r.time_format));
+  p.Key(in, "grace", FormatDuration(r.grace));
   p.Key(in, "owner_column", Quote(r.owner_column));
+  p.Key(in, "owner_reset_value", Value(r.owner_reset_value));
   p.Key(in, "attempts_column", Quote(r.attempts_column));
+  p.Key(in, "attempts_direction", ToString(r.attempts_direction));
   p.Key(in, "max_attempts", std::to_string(r.max_attempts));
   p.Key(in, "dead_value", Quote(r.dead_value));
   p.Key(in, "batch", std::to_string(r.batch));

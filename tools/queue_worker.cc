@@ -1,13 +1,13 @@
-// maintd-queue-worker: a task-queue worker process for the lease_requeue concurrency test.
-// It claims, works on, renews, completes or abandons tasks of a table
+// maintd-queue-worker: a task-queue worker process for the lease_requeue tests. It claims,
+// works on, renews, completes or abandons tasks of a table
 //
-//   tasks(id INTEGER PRIMARY KEY, status TEXT, owner TEXT, expires INTEGER, attempts INTEGER)
+//   tasks(id INTEGER PRIMARY KEY, status TEXT, owner TEXT, <time column>, <counter column>)
 //
-// with status 'queued' | 'leased' | 'done' | 'dead' and `expires` in Unix milliseconds,
-// and logs every step it took to a file, one line per event, flushed at once:
+// with status 'queued' | 'leased' | 'done' | 'dead', and logs every step it took to a file,
+// one line per event, flushed at once:
 //
-//   claim    TASK TOKEN T_US EXPIRES_MS ATTEMPTS   lease taken (attempts incremented by 1)
-//   renew    TASK TOKEN T_US EXPIRES_MS            lease extended while still valid
+//   claim    TASK TOKEN T_US EXPIRES_MS ATTEMPTS   lease taken (the counter after the claim)
+//   renew    TASK TOKEN T_US EXPIRES_MS            lease extended (or heartbeat) while valid
 //   complete TASK TOKEN T_US                       task done while the lease was valid
 //   abandon  TASK TOKEN T_US EXPIRES_MS            "crash": the lease is left to expire
 //   late     TASK TOKEN T_US EXPIRES_MS            our lease had expired (not yet requeued)
@@ -15,14 +15,31 @@
 //   violation TASK TOKEN T_US EXPIRES_MS STATUS OWNER  our lease was still valid, yet the
 //                                                  row was no longer ours: must never happen
 //
+// EXPIRES_MS is the exact end of the lease as the worker (the "library") sees it, in Unix
+// milliseconds: claim or renew time + --lease-ms. What it stores in the time column:
+//   --time-unit ms (default)  that end in milliseconds;
+//   --time-unit s             that end in whole seconds, ROUNDED DOWN (as real libraries
+//                             storing a JavaScript Date in seconds do): up to 1 s earlier;
+//   --heartbeat               the claim/renew time itself (a heartbeat), in that unit: the
+//                             lease is valid while the beat is younger than --lease-ms.
 // T_US is the wall clock (CLOCK_REALTIME) in microseconds, read while holding the write
 // lock (after BEGIN IMMEDIATE), so the times of one task's events are in commit order.
 // TOKEN (worker id and claim number) names one lease. Renew and complete check, inside
-// their BEGIN IMMEDIATE transaction, that the row is still leased to this token with an
-// expiry in the future before they write.
+// their BEGIN IMMEDIATE transaction, that the row is still leased to this token and that
+// the lease has not ended (by EXPIRES_MS) before they write. Completion leaves owner as it
+// is (owner columns may be NOT NULL).
 //
 //   maintd-queue-worker DB --id N --log FILE [--lease-ms 250] [--work-ms 40]
 //                       [--crash-pct 30] [--renew-pct 30] [--seed S]
+//                       [--time-column expires] [--counter-column attempts]
+//                       [--time-unit ms|s] [--heartbeat 0|1] [--runs-left 0|1]
+//                       [--finish-last-ms N] [--hold 0|1]
+//   --runs-left 1       a claim decrements the counter (runs left, as liteque's numRunsLeft)
+//                       instead of adding 1
+//   --finish-last-ms N  tasks that do not crash complete in the last N ms of their lease
+//                       (at least 100 ms before its end), with no renewal
+//   --hold 1            claim one task and keep it, renewing (or beating) every third of the
+//                       lease, until killed
 // Runs until SIGTERM/SIGINT (a lease held then is abandoned). Exit 0, or 1 on an SQLite
 // error.
 
@@ -52,6 +69,14 @@ struct Worker {
   FILE* log = nullptr;
   std::string id;
   int lease_ms = 250;
+  std::string time_column = "expires", counter_column = "attempts";
+  bool seconds = false, heartbeat = false, runs_left = false;
+
+  // The value stored in the time column for a lease taken or renewed at `now_ms`.
+  long long Stored(long long now_ms) const {
+    long long t = heartbeat ? now_ms : now_ms + lease_ms;
+    return seconds ? t / 1000 : t;
+  }
 
   bool Exec(const char* sql) {
     char* err = nullptr;
@@ -74,13 +99,14 @@ struct Worker {
     long long now_us = NowUs();
     *expires = now_us / 1000 + lease_ms;
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "UPDATE tasks SET status = 'leased', owner = ?1, expires = ?2, "
-                       "attempts = coalesce(attempts, 0) + 1 WHERE id = (SELECT id FROM tasks "
-                       "WHERE status = 'queued' ORDER BY id LIMIT 1) RETURNING id, attempts",
-                       -1, &st, nullptr);
+    std::string sql = "UPDATE tasks SET status = 'leased', owner = ?1, \"" + time_column +
+                      "\" = ?2, \"" + counter_column + "\" = coalesce(\"" + counter_column + "\", 0) " +
+                      (runs_left ? "- 1" : "+ 1") +
+                      " WHERE id = (SELECT id FROM tasks WHERE status = 'queued' ORDER BY id "
+                      "LIMIT 1) RETURNING id, \"" + counter_column + "\"";
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
     sqlite3_bind_text(st, 1, token.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, *expires);
+    sqlite3_bind_int64(st, 2, Stored(now_us / 1000));
     int rc = sqlite3_step(st);
     long long attempts = 0;
     if (rc == SQLITE_ROW) {
@@ -110,21 +136,19 @@ struct Worker {
     if (!Exec("BEGIN IMMEDIATE")) return *error = true, false;
     long long now_us = NowUs();
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT status, coalesce(owner, ''), expires FROM tasks WHERE id = ?1",
-                       -1, &st, nullptr);
+    sqlite3_prepare_v2(db, "SELECT status, coalesce(owner, '') FROM tasks WHERE id = ?1", -1, &st,
+                       nullptr);
     sqlite3_bind_int64(st, 1, task);
     std::string status, owner;
-    long long row_expires = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
       status = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
       owner = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-      row_expires = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
     std::string tail = std::to_string(task) + " " + token + " " + std::to_string(now_us) + " " +
                        std::to_string(*expires);
     bool mine = status == "leased" && owner == token;
-    if (!mine || row_expires * 1000 <= now_us) {
+    if (!mine || *expires * 1000 <= now_us) {
       Exec("ROLLBACK");
       if (mine)
         Log("late " + tail);
@@ -135,12 +159,11 @@ struct Worker {
       return false;
     }
     long long new_expires = now_us / 1000 + lease_ms;
-    sqlite3_prepare_v2(db,
-                       complete ? "UPDATE tasks SET status = 'done', owner = NULL WHERE id = ?1"
-                                : "UPDATE tasks SET expires = ?2 WHERE id = ?1",
-                       -1, &st, nullptr);
+    std::string sql = complete ? "UPDATE tasks SET status = 'done' WHERE id = ?1"
+                               : "UPDATE tasks SET \"" + time_column + "\" = ?2 WHERE id = ?1";
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
     sqlite3_bind_int64(st, 1, task);
-    if (!complete) sqlite3_bind_int64(st, 2, new_expires);
+    if (!complete) sqlite3_bind_int64(st, 2, Stored(now_us / 1000));
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE || !Exec("COMMIT")) {
@@ -169,13 +192,17 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: %s DB --id N --log FILE [--lease-ms N] [--work-ms N] "
-                 "[--crash-pct N] [--renew-pct N] [--seed N]\n",
+                 "[--crash-pct N] [--renew-pct N] [--seed N] [--time-column NAME] "
+                 "[--counter-column NAME] "
+                 "[--time-unit ms|s] [--heartbeat 0|1] [--runs-left 0|1] "
+                 "[--finish-last-ms N] [--hold 0|1]\n",
                  argv[0]);
     return 2;
   }
   Worker w;
   std::string db_path = argv[1], log_path;
-  int work_ms = 40, crash_pct = 30, renew_pct = 30;
+  int work_ms = 40, crash_pct = 30, renew_pct = 30, finish_last_ms = 0;
+  bool hold = false;
   unsigned seed = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -193,6 +220,20 @@ int main(int argc, char** argv) {
       renew_pct = std::atoi(argv[i + 1]);
     else if (k == "--seed")
       seed = static_cast<unsigned>(std::atol(argv[i + 1]));
+    else if (k == "--time-column")
+      w.time_column = argv[i + 1];
+    else if (k == "--counter-column")
+      w.counter_column = argv[i + 1];
+    else if (k == "--time-unit")
+      w.seconds = std::string(argv[i + 1]) == "s";
+    else if (k == "--heartbeat")
+      w.heartbeat = std::atoi(argv[i + 1]) != 0;
+    else if (k == "--runs-left")
+      w.runs_left = std::atoi(argv[i + 1]) != 0;
+    else if (k == "--finish-last-ms")
+      finish_last_ms = std::atoi(argv[i + 1]);
+    else if (k == "--hold")
+      hold = std::atoi(argv[i + 1]) != 0;
   }
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
@@ -217,16 +258,39 @@ int main(int argc, char** argv) {
       continue;
     }
     bool error = false, abandon = false;
-    if (pct(crash_pct)) {
+    // Sleeps until a random moment in the last finish_last_ms (at least 100 ms before the end).
+    auto until_last = [&] {
+      long long margin = 100 + static_cast<long long>(rng() % (finish_last_ms - 99));
+      SleepMs(expires - NowUs() / 1000 - margin);
+    };
+    if (hold) {
+      // Alive until SIGKILL: renews (or beats) every third of the lease. SIGTERM: abandoned.
+      bool held = true;
+      while (!g_stop && held && !error) {
+        SleepMs(w.lease_ms / 3);
+        held = g_stop || w.Guarded(task, token, false, &expires, &error);
+      }
+      abandon = held && !error;
+    } else if (pct(crash_pct)) {
       abandon = true;  // crash: the lease is left to expire
     } else {
-      SleepMs(static_cast<long long>(rng() % (work_ms + 1)));
       bool held = true;
-      if (!g_stop && pct(renew_pct)) {
-        // Renew close to the expiry, racing the requeue job.
-        SleepMs(expires - NowUs() / 1000 - 25 - static_cast<long long>(rng() % 20));
-        held = w.Guarded(task, token, false, &expires, &error);
-        if (held) SleepMs(static_cast<long long>(rng() % (work_ms + 1)));
+      if (finish_last_ms > 100) {
+        // Renew (or beat) in the last stretch of the lease, then finish in the last stretch
+        // of the lease that holds then.
+        if (pct(renew_pct)) {
+          until_last();
+          held = w.Guarded(task, token, false, &expires, &error);
+        }
+        if (held && !error) until_last();
+      } else {
+        SleepMs(static_cast<long long>(rng() % (work_ms + 1)));
+        if (!g_stop && pct(renew_pct)) {
+          // Renew close to the expiry, racing the requeue job.
+          SleepMs(expires - NowUs() / 1000 - 25 - static_cast<long long>(rng() % 20));
+          held = w.Guarded(task, token, false, &expires, &error);
+          if (held) SleepMs(static_cast<long long>(rng() % (work_ms + 1)));
+        }
       }
       if (held && !error) {
         if (g_stop)

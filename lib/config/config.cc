@@ -28,6 +28,15 @@ const char* ToString(ShutdownVacuum m) {
   }
   return "?";
 }
+const char* ToString(ConvertAutoVacuum m) {
+  switch (m) {
+    case ConvertAutoVacuum::kAuto: return "auto";
+    case ConvertAutoVacuum::kTrue: return "true";
+    case ConvertAutoVacuum::kFalse: return "false";
+  }
+  return "?";
+}
+
 const char* ToString(VerifyMode m) {
   switch (m) {
     case VerifyMode::kNone: return "none";
@@ -45,5 +54,6 @@ const char* ToString(TimeFormat m) {
   return "?";
 }
 const char* ToString(LogFormat m) { return m == LogFormat::kJson ? "json" : "text"; }
+const char* ToString(AttemptsDirection d) { return d == AttemptsDirection::kDown ? "down" : "up"; }
 
 }  // namespace maintd

@@ -19,16 +19,31 @@ using namespace std::chrono_literals;
 enum class CheckpointMode { kNone, kPassive, kFull, kRestart, kTruncate };
 enum class AnalyzeMode { kLimited, kFull, kOptimize };
 enum class ShutdownVacuum { kIncremental, kFull, kNone };
+// vacuum.convert_auto_vacuum: whether a full VACUUM switches an auto_vacuum=NONE database to
+// INCREMENTAL (lib/vacuum/convert.h has the rule).
+enum class ConvertAutoVacuum { kAuto, kTrue, kFalse };
 enum class VerifyMode { kNone, kQuick, kFull };
 enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
 enum class LogFormat { kText, kJson };
+enum class AttemptsDirection { kUp, kDown };
 
 const char* ToString(CheckpointMode m);
 const char* ToString(AnalyzeMode m);
 const char* ToString(ShutdownVacuum m);
+const char* ToString(ConvertAutoVacuum m);  // "auto" | "true" | "false"
 const char* ToString(VerifyMode m);
 const char* ToString(TimeFormat m);
 const char* ToString(LogFormat m);
+const char* ToString(AttemptsDirection d);
+
+// A value the daemon writes into a column: SQL NULL, an integer, a real number or text.
+struct SqlValue {
+  enum class Kind { kNull, kInteger, kReal, kText };
+  Kind kind = Kind::kNull;
+  int64_t integer = 0;
+  double real = 0;
+  std::string text;
+};
 
 struct CheckpointPolicy {
   Millis every = 5min;  // 0 disables the job
@@ -49,7 +64,12 @@ struct VacuumPolicy {
   int64_t pages_per_step = 1000;
   Millis pause_between_steps = 20ms;
   Millis max_lock_hold = 50ms;
-  bool convert_auto_vacuum = false;
+  // auto: convert when the predicted full VACUUM holds the write lock at most
+  // max_full_vacuum_stall and the trigger fires (within convert_at's window when set);
+  // true: convert at the next check whatever the prediction; false: never convert.
+  ConvertAutoVacuum convert_auto_vacuum = ConvertAutoVacuum::kAuto;
+  Millis max_full_vacuum_stall = 500ms;
+  std::optional<TimeOfDay> convert_at;  // nullopt ("") = any time
   bool full_when_no_auto_vacuum = false;
   double min_free_disk_factor = 2.0;
 };
@@ -90,17 +110,25 @@ struct DatabasePolicy {
   JournalRetention journal_retention;
 };
 
+// One lease_requeue rule (semantics: lib/jobs/lease_requeue.h, docs/configuration.md).
 struct LeaseRequeueRule {
   std::string table;
   Millis every = 1min;
   std::string status_column = "status";
   std::string leased_value = "leased";
   std::string queued_value = "queued";
-  std::string expires_column = "lease_expires_at";
-  TimeFormat time_format = TimeFormat::kUnix;
+  // Exactly one of expires_column / heartbeat_column is set (the loader clears
+  // expires_column's default when heartbeat_column is given).
+  std::string expires_column = "lease_expires_at";  // when the lease ends
+  std::string heartbeat_column;                     // when the holder last beat; "" = none
+  Millis stale_after = 5min;  // heartbeat rules: a beat older than this (plus grace) is dead
+  TimeFormat time_format = TimeFormat::kUnix;       // of whichever time column is set
+  Millis grace = 30s;  // expired only when expires < now - grace
   std::string owner_column;     // "" = none
+  SqlValue owner_reset_value;   // what owner_column becomes on requeue; default SQL NULL
   std::string attempts_column;  // "" = none
-  int64_t max_attempts = 0;     // 0 = no dead-lettering
+  AttemptsDirection attempts_direction = AttemptsDirection::kUp;  // down: runs left
+  int64_t max_attempts = 0;     // 0 = no dead-lettering (direction up only)
   std::string dead_value = "dead";
   int64_t batch = 500;
 };

@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <optional>
 
+#include "lib/jobs/state_change_log.h"
+#include "lib/vacuum/full.h"
+#include "lib/vacuum/predict.h"
+
 namespace maintd {
 namespace {
 
@@ -34,14 +38,31 @@ Status AddIntegrityCheck(JobReport& r, Connection& conn, bool full) {
   return Status::Ok();
 }
 
-// Status and summary text of a report made of rows.
-std::string Summarize(const JobReport& r) {
+// Summary text of a report made of rows. A row whose condition the state-change log
+// reported earlier says since when.
+std::string Summarize(const JobReport& r, const StateChangeLog* state = nullptr) {
   std::string bad;
   for (const CheckRow& c : r.checks) {
     if (c.status == HealthStatus::kHealthy) continue;
     bad += (bad.empty() ? "" : ", ") + c.check_type + " " + ToString(c.status);
+    std::optional<SystemTime> since = state ? state->Since(c.check_type) : std::nullopt;
+    if (since) bad += " (since " + StateChangeLog::FormatUtc(*since) + ")";
   }
   return bad.empty() ? std::to_string(r.checks.size()) + " checks healthy" : bad;
+}
+
+// What the vacuum job will do about an auto_vacuum=NONE database (lib/vacuum/convert.h),
+// judged with the prediction from the database's own journal tables (this read-only job
+// gets no Journal; with a central journal: the default rate).
+ConvertDecision NoneConversion(JobContext& ctx, const VacuumPolicy& vacuum, const DbStats& s) {
+  int64_t live = LiveBytes(s);
+  FullVacuumPrediction pred = ctx.journal != nullptr
+                                  ? PredictFullVacuum(ctx.journal, live)
+                                  : PredictFullVacuum(&ctx.conn(), ctx.conn().path(), live);
+  FullVacuumOptions rules_options;
+  rules_options.min_free_disk_factor = vacuum.min_free_disk_factor;
+  Status rules = CheckFullVacuumAllowed(ctx.conn().path(), s, rules_options);
+  return DecideConversion(vacuum, s, pred, rules, ctx.clock.Now());
 }
 
 class HealthJob final : public Job {
@@ -72,7 +93,7 @@ class HealthJob final : public Job {
     auto stats = ReadDbStats(ctx.conn());
     if (stats.ok()) {
       journal_mode = stats->journal_mode;
-      AddCheck(report, FragmentationCheck(*stats, db_.policy.vacuum));
+      AddFragmentation(ctx, report, *stats);
       AddCheck(report, WalSizeCheck(*stats, health));
       AddCheck(report, DbSizeCheck(stats->file_size, stats->wal_size, health));
       AddCheck(report, JournalModeCheck(journal_mode));
@@ -130,13 +151,40 @@ class HealthJob final : public Job {
         AddCheck(report, {"wal_pin", HealthStatus::kWarning, {{"error", pins.status().message()}}});
       }
     }
-    report.summary = Summarize(report);
+    report.summary = Summarize(report, &state_);
     if (reused) report.summary += " (quick_check: the integrity gate's, moments ago)";
     return report;
   }
 
  private:
+  // The fragmentation row, every run; its warning goes to the log per state change
+  // (state_change_log.h) and makes the run a warning only on those runs.
+  void AddFragmentation(JobContext& ctx, JobReport& report, const DbStats& s) {
+    const VacuumPolicy& vacuum = db_.policy.vacuum;
+    std::optional<ConvertDecision> conv;
+    if (s.auto_vacuum == 0) conv = NoneConversion(ctx, vacuum, s);
+    CheckRow row = FragmentationCheck(s, vacuum, conv ? &*conv : nullptr);
+    const std::string prefix = "db=" + db_.name + " health: fragmentation";
+    if (row.status == HealthStatus::kHealthy) {
+      state_.LogCleared(row.check_type, prefix + " warning cleared");
+      AddCheck(report, std::move(row));
+      return;
+    }
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * s.free_ratio());
+    std::string why = row.details.value("why", std::string());
+    std::string message = prefix + ": " + std::to_string(s.freelist_count) + " free pages (" +
+                          pct + ") on an auto_vacuum=none database the vacuum job does not " +
+                          "shrink: " + why;
+    if (conv) message += "; " + ConvertByHandHint(ctx.conn().path(), vacuum);
+    std::string variant = conv ? ToString(conv->verdict) : "fragmented";
+    auto event = state_.Log(row.check_type, variant, spdlog::level::warn, message, ctx.clock);
+    if (event != StateChangeLog::Event::kNone) report.status = Worst(report.status, row.status);
+    report.checks.push_back(std::move(row));
+  }
+
   ResolvedDatabase db_;
+  StateChangeLog state_;  // this job instance's conditions (fragmentation)
 };
 
 class IntegrityCheckJob final : public Job {

@@ -112,7 +112,8 @@ Result<CheckRow> RunForeignKeyCheck(Connection& conn) {
   return row;
 }
 
-CheckRow FragmentationCheck(const DbStats& stats, const VacuumPolicy& vacuum) {
+CheckRow FragmentationCheck(const DbStats& stats, const VacuumPolicy& vacuum,
+                            const ConvertDecision* conversion) {
   CheckRow row{"fragmentation", HealthStatus::kHealthy, {}};
   auto& d = row.details;
   d["free_ratio"] = stats.free_ratio();
@@ -122,14 +123,26 @@ CheckRow FragmentationCheck(const DbStats& stats, const VacuumPolicy& vacuum) {
   d["free_bytes"] = stats.freelist_count * stats.page_size;
   d["auto_vacuum"] = AutoVacuumName(stats.auto_vacuum);
   d["trigger_free_ratio"] = vacuum.trigger_free_ratio;
-  bool fragmented = stats.free_ratio() >= vacuum.trigger_free_ratio &&
-                    stats.freelist_count >= vacuum.min_free_pages && stats.freelist_count > 0;
-  if (stats.auto_vacuum == 0) {
-    bool full_allowed = vacuum.convert_auto_vacuum || vacuum.full_when_no_auto_vacuum;
-    d["note"] =
-        "auto_vacuum is NONE: free pages are reused but the file never shrinks without a full "
-        "VACUUM (vacuum.convert_auto_vacuum switches it to INCREMENTAL once)";
-    if (fragmented && !full_allowed) row.status = HealthStatus::kWarning;
+  bool fragmented = VacuumTriggered(vacuum, stats) && stats.freelist_count > 0;
+  if (stats.auto_vacuum != 0) return row;
+  d["note"] =
+      "auto_vacuum is NONE: free pages are reused but the file never shrinks without a full "
+      "VACUUM (vacuum.convert_auto_vacuum switches it to INCREMENTAL once)";
+  if (conversion != nullptr) {
+    nlohmann::json figures = conversion->Details();
+    for (auto& [k, v] : figures.items()) d[k] = v;
+  }
+  if (!fragmented) return row;
+  bool refused = conversion != nullptr && conversion->verdict == ConvertVerdict::kRefused;
+  if (conversion != nullptr && conversion->will_convert()) {
+    d["note"] = "auto_vacuum is NONE: the vacuum job converts it to INCREMENTAL: " +
+                conversion->reason;
+  } else if (vacuum.full_when_no_auto_vacuum && !refused) {
+    d["note"] = "auto_vacuum is NONE: full_when_no_auto_vacuum lets the vacuum job reclaim it";
+  } else {
+    row.status = HealthStatus::kWarning;
+    d["why"] = conversion != nullptr ? conversion->reason
+                                     : "convert_auto_vacuum does not convert it";
   }
   return row;
 }

@@ -12,6 +12,7 @@
 #include "lib/inspect/db_stats.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
+#include "lib/vacuum/convert.h"
 
 namespace maintd {
 
@@ -50,9 +51,15 @@ Result<CheckRow> RunForeignKeyCheck(Connection& conn);
 
 // free ratio >= vacuum.trigger_free_ratio and freelist >= vacuum.min_free_pages on an
 // auto_vacuum NONE database is a warning (the vacuum job cannot reclaim it incrementally)
-// unless the policy lets the vacuum job run a full VACUUM. auto_vacuum INCREMENTAL/FULL is
-// healthy: the vacuum job (or SQLite) reclaims it.
-CheckRow FragmentationCheck(const DbStats& stats, const VacuumPolicy& vacuum);
+// unless the vacuum job converts it (`conversion`, the rule of lib/vacuum/convert.h, says
+// will_convert: now or in the convert_at window) or full_when_no_auto_vacuum lets it run a
+// full VACUUM. The warning's details say why not ("why": the stall bound, the disk or
+// Litestream rule, convert_auto_vacuum false) and carry the conversion figures
+// (predicted_stall_ms, max_full_vacuum_stall_ms, ...). `conversion` null: none decided
+// (treated as false). auto_vacuum INCREMENTAL/FULL is healthy: the vacuum job (or SQLite)
+// reclaims it.
+CheckRow FragmentationCheck(const DbStats& stats, const VacuumPolicy& vacuum,
+                            const ConvertDecision* conversion = nullptr);
 // Warning when the WAL file is above health.wal_warning (0 disables).
 CheckRow WalSizeCheck(const DbStats& stats, const HealthPolicy& health);
 // Critical at or above size_critical, warning at or above size_warning (0 disables each).

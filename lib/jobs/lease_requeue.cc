@@ -10,25 +10,58 @@
 namespace maintd {
 namespace {
 
-// Parameters: ?1 leased, ?2 now, ?3 batch, ?4 queued, ?5 dead, ?6 max_attempts.
+bool CountsDown(const LeaseRequeueRule& r) {
+  return r.attempts_direction == AttemptsDirection::kDown && !r.attempts_column.empty();
+}
+
+// The moment a lease's time must be before to count as expired.
+SystemTime Cutoff(const LeaseRequeueRule& r, SystemTime now) {
+  Millis before = r.grace + (r.heartbeat_column.empty() ? Millis(0) : r.stale_after);
+  return now - std::chrono::duration_cast<SystemTime::duration>(before);
+}
+
+void BindValue(Statement& st, int param, const SqlValue& v) {
+  switch (v.kind) {
+    case SqlValue::Kind::kNull:
+      st.BindNull(param);
+      break;
+    case SqlValue::Kind::kInteger:
+      st.Bind(param, v.integer);
+      break;
+    case SqlValue::Kind::kReal:
+      st.Bind(param, v.real);
+      break;
+    case SqlValue::Kind::kText:
+      st.Bind(param, v.text);
+      break;
+  }
+}
+
+// Parameters: ?1 leased, ?2 cutoff, ?3 batch, ?4 queued, ?5 dead, ?6 max_attempts (up with
+// dead-lettering only), ?7 owner_reset_value (with owner_column only).
 std::string RequeueSql(const LeaseRequeueRule& r, const TableInfo& info) {
   auto col = [&](const std::string& name) { return QuoteIdentifier(info.FindColumn(name)->name); };
   std::string table = "main." + QuoteIdentifier(info.name);
   std::string status = col(r.status_column);
-  std::string guard =
-      status + " = ?1 AND " + TimeBeforeSql(col(r.expires_column), r.time_format, 2);
-  bool dead_letter = r.max_attempts > 0 && !r.attempts_column.empty();
+  std::string time = col(r.heartbeat_column.empty() ? r.expires_column : r.heartbeat_column);
+  std::string guard = status + " = ?1 AND " + TimeBeforeSql(time, r.time_format, 2);
   std::string attempts = r.attempts_column.empty() ? "" : col(r.attempts_column);
-  std::string is_dead = dead_letter ? "coalesce(" + attempts + ", 0) >= ?6" : "0";
+  std::string counter = "coalesce(" + attempts + ", 0)";
+  std::string is_dead = "0";
+  if (CountsDown(r)) {
+    is_dead = counter + " <= 0";
+  } else if (r.max_attempts > 0 && !attempts.empty()) {
+    is_dead = counter + " >= ?6";
+  }
 
   std::string set = status + " = CASE WHEN " + is_dead + " THEN ?5 ELSE ?4 END";
   if (!r.owner_column.empty()) {
     std::string owner = col(r.owner_column);
-    set += ", " + owner + " = CASE WHEN " + is_dead + " THEN " + owner + " ELSE NULL END";
+    set += ", " + owner + " = CASE WHEN " + is_dead + " THEN " + owner + " ELSE ?7 END";
   }
   if (!attempts.empty()) {
-    set += ", " + attempts + " = CASE WHEN " + is_dead + " THEN " + attempts + " ELSE coalesce(" +
-           attempts + ", 0) + 1 END";
+    set += ", " + attempts + " = CASE WHEN " + is_dead + " THEN " + attempts + " ELSE " +
+           counter + (CountsDown(r) ? " - 1" : " + 1") + " END";
   }
   return "UPDATE " + table + " SET " + set + " WHERE " + info.rowid_name + " IN (SELECT " +
          info.rowid_name + " FROM " + table + " WHERE " + guard + " LIMIT ?3) AND " + guard +
@@ -76,11 +109,12 @@ Result<JobReport> LeaseRequeueJob::Run(JobContext& ctx) {
       auto st = ctx.conn().Prepare(sql);
       if (!st.ok()) return st.status();
       st->Bind(1, rule_.leased_value);
-      BindTime(*st, 2, rule_.time_format, ctx.clock.Now());
+      BindTime(*st, 2, rule_.time_format, Cutoff(rule_, ctx.clock.Now()));
       st->Bind(3, rule_.batch).Bind(4, rule_.queued_value).Bind(5, rule_.dead_value);
-      if (rule_.max_attempts > 0 && !rule_.attempts_column.empty()) {
+      if (rule_.max_attempts > 0 && !rule_.attempts_column.empty() && !CountsDown(rule_)) {
         st->Bind(6, rule_.max_attempts);
       }
+      if (!rule_.owner_column.empty()) BindValue(*st, 7, rule_.owner_reset_value);
       while (true) {
         auto row = st->Step();
         if (!row.ok()) return row.status();

@@ -113,6 +113,39 @@ std::unique_ptr<Journal> MaintainedDatabase::OpenJournalForWrite() {
   return std::move(journal).value();
 }
 
+spdlog::level::level_enum MaintainedDatabase::LogLevelFor(const JobOutcome& out,
+                                                          std::string& what) {
+  if (out.status == HealthStatus::kCritical) return spdlog::level::err;
+  // Warnings per state change, not per run (issue 12): a warning that stays the same from
+  // run to run (a WAL above its threshold, a busy database, fragmentation) is logged at
+  // warn when it appears, changes or has lasted another hour; the runs in between log at
+  // info; the run that finds it gone says so.
+  std::string key = out.job;
+  std::string variant = out.skip_reason;
+  for (const CheckRow& row : out.report.checks) {
+    if (row.details.is_object() && row.details.contains("table") &&
+        row.details["table"].is_string()) {
+      key = out.job + ":" + row.details["table"].get<std::string>();
+    }
+    if (row.status != HealthStatus::kHealthy) {
+      variant += (variant.empty() ? "" : ",") + row.check_type + "=" + ToString(row.status);
+    }
+  }
+  if (out.status == HealthStatus::kHealthy) {
+    if (conditions_.Clears(key) == StateChangeLog::Event::kCleared) {
+      what += " (the earlier warning cleared)";
+    }
+    return spdlog::level::info;
+  }
+  if (conditions_.Holds(key, variant, *options_.clock) != StateChangeLog::Event::kNone) {
+    return spdlog::level::warn;
+  }
+  if (auto since = conditions_.Since(key)) {
+    what += " (unchanged since " + StateChangeLog::FormatUtc(*since) + ")";
+  }
+  return spdlog::level::info;
+}
+
 std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
   if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
     return std::nullopt;
@@ -150,12 +183,10 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   std::vector<CheckRow> gate_rows;
   auto finish = [&]() -> JobOutcome {
     out.duration_ms = ElapsedMs(start);
-    auto level = out.status == HealthStatus::kCritical  ? spdlog::level::err
-                 : out.status == HealthStatus::kWarning ? spdlog::level::warn
-                                                        : spdlog::level::info;
     std::string what = out.error.ok() ? out.report.summary : out.error.ToString();
-    spdlog::log(level, "db={} job={} status={}{} duration_ms={} {}", settings.name, out.job,
-                ToString(out.status), out.skipped ? " (skipped)" : "", out.duration_ms, what);
+    spdlog::log(LogLevelFor(out, what), "db={} job={} status={}{} duration_ms={} {}",
+                settings.name, out.job, ToString(out.status), out.skipped ? " (skipped)" : "",
+                out.duration_ms, what);
     if (options_.on_outcome) options_.on_outcome(settings, out);
     return out;
   };

@@ -29,7 +29,10 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/maintainer_lock.h"
+#include <spdlog/common.h>
+
 #include "lib/jobs/integrity_gate.h"
+#include "lib/jobs/state_change_log.h"
 #include "lib/jobs/job.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/stop_token.h"
@@ -113,6 +116,9 @@ class MaintainedDatabase {
   // The read-write journal; repairs orphaned rows at the first open. nullptr (logged) when
   // it cannot be opened.
   std::unique_ptr<Journal> OpenJournalForWrite();
+  // The level of a run's log line (warnings per state change: conditions_); may append a
+  // note to `what`.
+  spdlog::level::level_enum LogLevelFor(const JobOutcome& out, std::string& what);
   void WriteRows(const std::string& job, std::unique_ptr<Journal>& journal,
                  const std::vector<CheckRow>& checks, const std::vector<MetricRow>& metrics,
                  bool under_deadline);
@@ -123,6 +129,7 @@ class MaintainedDatabase {
   std::optional<MaintainerLock> lock_;
   std::string beside_holder_;  // the LockHeld message when acquired beside
   IntegrityGate gate_;
+  StateChangeLog conditions_;  // thread-safe; which warnings were logged, per job
   mutable std::mutex mu_;
   ResolvedDatabase db_;            // guarded by mu_
   bool orphans_repaired_ = false;  // guarded by mu_

@@ -6,7 +6,10 @@
 #include <string>
 
 #include "lib/inspect/db_stats.h"
+#include "lib/jobs/state_change_log.h"
+#include "lib/jobs/vacuum_plan.h"
 #include "lib/vacuum/busy_timeout_cap.h"
+#include "lib/vacuum/convert.h"
 #include "lib/vacuum/predict.h"
 #include "lib/vacuum/run.h"
 
@@ -17,129 +20,21 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr Millis kDeadlineJournalWait{250};
 
-// What one run will do: skip (with a reason) or vacuum with a method.
-struct Plan {
-  bool skip = false;
-  bool refused = false;  // the request cannot be done here: the run fails (kRefused)
-  std::string reason;
-  HealthStatus status = HealthStatus::kHealthy;
-  VacuumMethod method = VacuumMethod::kIncremental;
-  bool convert = false;
-  nlohmann::json extra = nlohmann::json::object();
-};
+using Plan = VacuumPlan;
 
-Plan Skip(std::string reason, HealthStatus status = HealthStatus::kHealthy) {
-  Plan p;
-  p.skip = true;
-  p.reason = std::move(reason);
-  p.status = status;
-  return p;
-}
-
-Plan Vacuum(VacuumMethod method, bool convert = false) {
-  Plan p;
-  p.method = method;
-  p.convert = convert;
-  return p;
-}
-
-bool Triggered(const VacuumPolicy& p, const DbStats& s) {
-  return s.page_count > 0 && s.free_ratio() >= p.trigger_free_ratio &&
-         s.freelist_count >= p.min_free_pages;
-}
-
-Plan PlanScheduled(const VacuumPolicy& p, const DbStats& s) {
-  bool triggered = Triggered(p, s);
-  switch (s.auto_vacuum) {
-    case 2:
-      return triggered ? Vacuum(VacuumMethod::kIncremental) : Skip("below trigger");
-    case 0:
-      if (p.convert_auto_vacuum) return Vacuum(VacuumMethod::kFull, /*convert=*/true);
-      if (!triggered) return Skip("below trigger");
-      if (p.full_when_no_auto_vacuum) return Vacuum(VacuumMethod::kFull);
-      return Skip(
-          "auto_vacuum=none: free pages stay on the freelist and the file never shrinks; set "
-          "convert_auto_vacuum (one full VACUUM switches it to incremental) or "
-          "full_when_no_auto_vacuum",
-          HealthStatus::kWarning);
-    default:
-      return Skip("auto_vacuum=full: SQLite frees pages at every commit");
-  }
-}
-
-// A full VACUUM at shutdown only when its predicted duration fits before `deadline`.
-Plan FullIfItFits(const JobContext& ctx, const DbStats& s, bool convert) {
-  int64_t live = (s.page_count - s.freelist_count) * s.page_size;
-  FullVacuumPrediction pred = PredictFullVacuum(ctx.journal, live);
-  Millis left = ctx.deadline
-                    ? std::chrono::duration_cast<Millis>(*ctx.deadline - SteadyClock::now())
-                    : Millis::max();
-  nlohmann::json extra = {{"predicted_ms", pred.duration.count()},
-                          {"prediction_source", pred.source},
-                          {"prediction_samples", pred.samples},
-                          {"time_left_ms", ctx.deadline ? left.count() : -1}};
-  if (pred.duration > left) {
-    Plan skip = Skip("full VACUUM predicted to take " + std::to_string(pred.duration.count()) +
-                         " ms, only " + std::to_string(std::max<int64_t>(0, left.count())) +
-                         " ms left of the shutdown deadline (its copy-back cannot be interrupted)",
-                     HealthStatus::kWarning);
-    skip.extra = extra;
-    return skip;
-  }
-  Plan p = Vacuum(VacuumMethod::kFull, convert);
-  p.extra = extra;
-  return p;
-}
-
-Plan PlanShutdown(ShutdownVacuum mode, const JobContext& ctx, const VacuumPolicy& p,
-                  const DbStats& s) {
-  if (mode == ShutdownVacuum::kNone) return Skip("shutdown vacuum is none");
-  bool triggered = Triggered(p, s);
-  if (s.auto_vacuum == 0) {
-    bool allowed = p.convert_auto_vacuum ||
-                   (triggered && (p.full_when_no_auto_vacuum || mode == ShutdownVacuum::kFull));
-    if (!allowed) {
-      return triggered ? Skip("auto_vacuum=none and no full VACUUM allowed by the policy",
-                              HealthStatus::kWarning)
-                       : Skip("below trigger");
-    }
-    return FullIfItFits(ctx, s, /*convert=*/p.convert_auto_vacuum);
-  }
-  if (s.auto_vacuum != 2) return Skip("auto_vacuum=full: SQLite frees pages at every commit");
-  Plan fallback_note;
-  if (mode == ShutdownVacuum::kFull && triggered && !s.litestream) {
-    Plan full = FullIfItFits(ctx, s, /*convert=*/false);
-    if (!full.skip) return full;
-    fallback_note = full;  // does not fit: incremental instead
-  }
-  if (s.freelist_count == 0) return Skip("nothing to free");
-  Plan inc = Vacuum(VacuumMethod::kIncremental);
-  if (!fallback_note.reason.empty()) {
-    inc.extra = fallback_note.extra;
-    inc.extra["full_skipped"] = fallback_note.reason;
-  }
-  return inc;
-}
-
-// A `vacuum` command: what its flags and the database call for (was daemon/cmd_vacuum.cc).
-Plan PlanCommand(const VacuumCommand& c, const VacuumPolicy& p, const DbStats& s) {
-  if (!c.into.empty()) return Vacuum(VacuumMethod::kInto);
-  bool none = s.auto_vacuum == 0;
-  if (c.method == VacuumCommand::kFull) return Vacuum(VacuumMethod::kFull, none && p.convert_auto_vacuum);
-  if (none && c.method == VacuumCommand::kAsPolicyAllows &&
-      (p.convert_auto_vacuum || p.full_when_no_auto_vacuum)) {
-    return Vacuum(VacuumMethod::kFull, p.convert_auto_vacuum);
-  }
-  if (none) {
-    Plan refused = Skip(
-        "auto_vacuum is none on this database: incremental vacuum frees nothing there. Use "
-        "--full (a full VACUUM blocks writers while it runs; with convert_auto_vacuum: true it "
-        "also switches the database to auto_vacuum=incremental)",
-        HealthStatus::kWarning);
-    refused.refused = true;
-    return refused;
-  }
-  return Vacuum(VacuumMethod::kIncremental);
+// The conversion decision of an auto_vacuum=NONE database (convert.h), with the prediction
+// from this database's journal. Also the prediction for a shutdown's full VACUUM of an
+// INCREMENTAL database. Other runs need neither: a default decision.
+ConvertDecision Decide(const JobContext& ctx, const VacuumPolicy& policy, const DbStats& s,
+                       std::optional<ShutdownVacuum> shutdown, bool command) {
+  if (s.auto_vacuum != 0 && shutdown != ShutdownVacuum::kFull) return {};
+  FullVacuumPrediction pred = PredictFullVacuum(ctx.journal, LiveBytes(s));
+  FullVacuumOptions rules_options;
+  rules_options.min_free_disk_factor = policy.min_free_disk_factor;
+  Status rules = CheckFullVacuumAllowed(ctx.conn().path(), s, rules_options);
+  ConvertRequest request;
+  if (command) request = {.require_trigger = false, .honour_window = false};
+  return DecideConversion(policy, s, pred, rules, ctx.clock.Now(), request);
 }
 
 // The command's output line (CONTRACT.md section 2: pages and bytes freed, duration).
@@ -192,11 +87,13 @@ class VacuumJob final : public Job {
     const VacuumPolicy& policy = ctx.db.policy.vacuum;
     auto stats = ReadDbStats(ctx.conn());
     if (!stats.ok()) return stats.status();
-    Plan plan = shutdown_  ? PlanShutdown(*shutdown_, ctx, policy, *stats)
-                : command_ ? PlanCommand(*command_, policy, *stats)
-                           : PlanScheduled(policy, *stats);
+    const std::string& path = ctx.conn().path();
+    ConvertDecision conv = Decide(ctx, policy, *stats, shutdown_, command_.has_value());
+    Plan plan = shutdown_  ? PlanShutdown(*shutdown_, policy, *stats, conv, TimeLeft(ctx))
+                : command_ ? PlanCommand(*command_, policy, *stats, conv, path)
+                           : PlanScheduled(policy, *stats, conv, path);
     if (plan.refused) return Status::Refused(plan.reason);
-    if (plan.skip) return Skipped(plan, *stats, policy, start);
+    if (plan.skip) return Skipped(ctx, plan, *stats, policy, start);
 
     VacuumRequest req;
     req.method = plan.method;
@@ -237,8 +134,11 @@ class VacuumJob final : public Job {
     }
     if (run.status.code() == StatusCode::kRefused) {
       if (command_) return run.status;  // asked for by hand: the command fails (exit 1)
-      plan = Skip(run.status.message(), HealthStatus::kWarning);
-      return Skipped(plan, *stats, policy, start);
+      nlohmann::json extra = plan.extra;
+      plan = SkipPlan(run.status.message(), HealthStatus::kWarning);
+      plan.extra = extra;
+      if (stats->auto_vacuum == 0) plan.none = RefusedCondition(run.status.message(), path, policy);
+      return Skipped(ctx, plan, *stats, policy, start);
     }
     if (run.status.busy()) return run.status;
     JobReport report;
@@ -272,29 +172,67 @@ class VacuumJob final : public Job {
     }
     for (auto& [k, v] : plan.extra.items()) details[k] = v;
     report.checks.push_back({"vacuum", report.status, details});
+    if (Scheduled()) {
+      state_.LogCleared(kNoneConditionKey, "db=" + ctx.db.name + " vacuum: auto_vacuum=none " +
+                                               "condition cleared: " + report.summary);
+    }
     return report;
   }
 
  private:
-  static JobReport Skipped(const Plan& plan, const DbStats& s, const VacuumPolicy& p,
-                           SteadyClock::time_point start) {
+  // Scheduled and `once` runs (not the shutdown's, not the command's) keep the NONE
+  // condition in the state-change log.
+  bool Scheduled() const { return !shutdown_ && !command_; }
+
+  static std::optional<Millis> TimeLeft(const JobContext& ctx) {
+    if (!ctx.deadline) return std::nullopt;
+    return std::chrono::duration_cast<Millis>(*ctx.deadline - SteadyClock::now());
+  }
+
+  // The NONE condition goes to the log when it appears, changes, clears, and hourly while it
+  // stays; the run's status is a warning only on those runs (its row stays a warning).
+  HealthStatus LogNoneCondition(const JobContext& ctx, const Plan& plan, const DbStats& s) {
+    const std::string prefix = "db=" + ctx.db.name + " vacuum: ";
+    if (!plan.none) {
+      std::string now = s.auto_vacuum == 0 ? "below the vacuum trigger"
+                                            : std::string("auto_vacuum is now ") +
+                                                  AutoVacuumName(s.auto_vacuum);
+      state_.LogCleared(kNoneConditionKey, prefix + "auto_vacuum=none condition cleared: " + now);
+      return plan.status;
+    }
+    auto event = state_.Log(kNoneConditionKey, plan.none->variant, plan.none->level,
+                            prefix + plan.none->message, ctx.clock);
+    if (event == StateChangeLog::Event::kNone) return HealthStatus::kHealthy;
+    return plan.status;
+  }
+
+  JobReport Skipped(const JobContext& ctx, const Plan& plan, const DbStats& s,
+                    const VacuumPolicy& p, SteadyClock::time_point start) {
     JobReport report;
-    report.status = plan.status;
+    report.status = Scheduled() ? LogNoneCondition(ctx, plan, s) : plan.status;
     nlohmann::json details = StatsJson(s, p);
     details["skipped"] = plan.reason;
     for (auto& [k, v] : plan.extra.items()) details[k] = v;
     details["duration_ms"] = ElapsedMs(start);
     report.checks.push_back({"vacuum", plan.status, details});
     report.figures.freelist_count = s.freelist_count;
+    report.skip_reason = plan.code;
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.3f", s.free_ratio());
-    report.summary = "vacuum skipped: " + plan.reason + " (free ratio " + ratio + ", " +
+    // Between its state changes, a condition's runs only name it.
+    std::optional<SystemTime> since = state_.Since(kNoneConditionKey);
+    bool quiet = plan.none && since && report.status == HealthStatus::kHealthy;
+    std::string what = quiet ? "auto_vacuum=none, not converted (" + plan.none->variant +
+                                   ", reported " + StateChangeLog::FormatUtc(*since) + ")"
+                             : plan.reason;
+    report.summary = "vacuum skipped: " + what + " (free ratio " + ratio + ", " +
                      std::to_string(s.freelist_count) + " free pages)";
     return report;
   }
 
   std::optional<ShutdownVacuum> shutdown_;
   std::optional<VacuumCommand> command_;
+  StateChangeLog state_;  // this job instance's conditions (scheduled runs)
 };
 
 }  // namespace

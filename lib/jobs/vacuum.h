@@ -7,10 +7,17 @@
 //     min_free_pages, an incremental vacuum in lock-budgeted steps (incremental.h), then a
 //     checkpoint so the file shrinks (not on Litestream databases: Litestream owns
 //     checkpoints; incremental steps themselves are ordinary WAL commits it replicates);
-//   - auto_vacuum NONE: with convert_auto_vacuum, one full VACUUM that switches it to
-//     INCREMENTAL (whatever the ratio: it is a one-time conversion); with
-//     full_when_no_auto_vacuum, a full VACUUM when the trigger fires; otherwise, when the
-//     trigger fires, a warning: free pages stay on the freelist and the file never shrinks.
+//   - auto_vacuum NONE: the conversion rule of lib/vacuum/convert.h (convert_auto_vacuum
+//     auto | true | false, max_full_vacuum_stall, convert_at) decides; converting is one full
+//     VACUUM that switches it to INCREMENTAL. Otherwise, with full_when_no_auto_vacuum, a
+//     full VACUUM when the trigger fires (converting too, unless convert_auto_vacuum is
+//     false); otherwise, when the trigger fires (or the rules refuse a `true` conversion),
+//     the database is left alone: a warning row every run, and in the log one line
+//     "auto_vacuum=none database left alone ..." with the estimate and how to convert by
+//     hand, per state change (state_change_log.h: when it appears or changes, hourly while
+//     it stays, once when it clears), not per run. The run's own status is a warning only
+//     on the runs that log it. A conversion waiting for convert_at is logged (info) the
+//     same way.
 //   - auto_vacuum FULL: nothing to do (SQLite frees pages at every commit).
 // Journal rows: every run returns one `vacuum` check row (sqlite_health_checks, through
 // the runner), whose details carry the figures the HTTP metrics read (freelist_count,
@@ -46,10 +53,14 @@ std::shared_ptr<Job> MakeVacuumJob(const ResolvedDatabase& db);
 
 // The `vacuum` command (CONTRACT.md section 2), without the trigger threshold:
 //   kAsPolicyAllows  incremental on an auto_vacuum=incremental database; on NONE a full
-//                    VACUUM when convert_auto_vacuum (which switches it to incremental) or
-//                    full_when_no_auto_vacuum is set, else Refused with a hint;
+//                    VACUUM that converts it when the conversion rule says so without the
+//                    trigger and convert_at (an explicit request): always with `true`, with
+//                    `auto` when the predicted stall is within max_full_vacuum_stall; else
+//                    a full VACUUM when full_when_no_auto_vacuum (converting unless false);
+//                    else Refused with the estimate and how to convert (--full);
 //   kIncremental     lock-budgeted steps (all free pages, or about `pages`); Refused on NONE;
-//   kFull            full VACUUM in place (switching to incremental when convert_auto_vacuum);
+//   kFull            full VACUUM in place (on NONE it converts unless convert_auto_vacuum is
+//                    false);
 //   `into` set       VACUUM INTO a new file: the database is not changed (read-only
 //                    connection, no vacuum_log row).
 // Refusals (also the full-VACUUM disk and Litestream rules) fail the run with kRefused.
@@ -67,10 +78,13 @@ std::shared_ptr<Job> MakeVacuumCommandJob(const ResolvedDatabase& db, VacuumComm
 //   kNone: skipped.
 //   kIncremental: on INCREMENTAL databases, incremental vacuum to completion (no trigger
 //     threshold: any free page) until the deadline. On NONE databases a full VACUUM only
-//     when the policy allows one (convert_auto_vacuum, or full_when_no_auto_vacuum with the
-//     trigger fired), the disk check passes and the predicted duration (predict.h) fits.
+//     when the scheduled conversion rule converts now (convert.h: for auto the trigger and
+//     the stall bound, for auto and true the convert_at window) or full_when_no_auto_vacuum
+//     with the trigger fired, and in both cases the predicted duration (predict.h) fits the
+//     time left; it converts unless convert_auto_vacuum is false.
 //   kFull: a full VACUUM when the trigger fires, the disk check passes and the prediction
-//     fits; otherwise as kIncremental.
+//     fits (on NONE: converting unless false); otherwise as kIncremental.
+// Shutdown and command runs keep no state-change log: their one line is their summary.
 // Stopped by the deadline: row `failed` with "interrupted by shutdown deadline".
 std::shared_ptr<Job> MakeShutdownVacuumJob(const ResolvedDatabase& db, ShutdownVacuum mode);
 

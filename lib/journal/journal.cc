@@ -328,24 +328,4 @@ Result<std::optional<PastIntegrityCheck>> Journal::NewestIntegrityCheck() {
   return std::optional<PastIntegrityCheck>(std::move(out));
 }
 
-Result<std::vector<PastVacuum>> Journal::PastVacuums(const std::string& vacuum_type,
-                                                     int limit) {
-  auto exist = TablesExist();
-  if (!exist.ok()) return exist.status();
-  if (!*exist) return std::vector<PastVacuum>{};
-  auto stmt = conn_.Prepare(
-      "SELECT vacuum_type, status, bytes_freed, duration_ms FROM sqlite_vacuum_log "
-      "WHERE db_path=?1 AND vacuum_type=?2 AND status='completed' ORDER BY id DESC LIMIT ?3");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, db_path_).Bind(2, vacuum_type).Bind(3, static_cast<int64_t>(limit));
-  std::vector<PastVacuum> out;
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.push_back({stmt->Text(0), stmt->Text(1), stmt->Int(2), stmt->Int(3), 0});
-  }
-  return out;
-}
-
 }  // namespace maintd

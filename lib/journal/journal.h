@@ -67,14 +67,6 @@ struct PastIntegrityCheck {
   std::string problem;  // first message when not healthy
 };
 
-struct PastVacuum {
-  std::string vacuum_type;
-  std::string status;
-  int64_t bytes_freed = 0;
-  int64_t duration_ms = 0;
-  int64_t db_bytes = 0;  // not in the table: 0 unless known
-};
-
 // Where journal rows go.
 struct JournalTarget {
   std::string central_path;  // "" = into the maintained database itself
@@ -118,8 +110,6 @@ class Journal {
   Result<std::optional<CheckRow>> LastCheck(const std::string& check_type);
   // The newest quick_check / integrity_check row (the integrity gate's evidence).
   Result<std::optional<PastIntegrityCheck>> NewestIntegrityCheck();
-  // Past completed vacuum runs of `vacuum_type`, newest first (for duration prediction).
-  Result<std::vector<PastVacuum>> PastVacuums(const std::string& vacuum_type, int limit);
 
   const std::string& db_path() const { return db_path_; }
   Connection& connection() { return conn_; }

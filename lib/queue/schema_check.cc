@@ -7,6 +7,7 @@
 
 #include "lib/inspect/db_stats.h"
 #include "lib/queue/table_info.h"
+#include "lib/queue/time_unit_check.h"
 #include "lib/sqlite/statement.h"
 
 namespace maintd {
@@ -130,11 +131,23 @@ Status CheckLeaseRule(Connection& conn, const std::string& db_name, size_t index
   MAINTD_RETURN_IF_ERROR(CheckTable(conn, key("table"), rule.table, &info));
   MAINTD_RETURN_IF_ERROR(CheckColumn(info, key("status_column"), rule.status_column));
   MAINTD_RETURN_IF_ERROR(CheckColumn(info, key("expires_column"), rule.expires_column));
+  MAINTD_RETURN_IF_ERROR(CheckColumn(info, key("heartbeat_column"), rule.heartbeat_column));
   MAINTD_RETURN_IF_ERROR(CheckColumn(info, key("owner_column"), rule.owner_column));
   MAINTD_RETURN_IF_ERROR(CheckColumn(info, key("attempts_column"), rule.attempts_column));
+  if (rule.expires_column.empty() == rule.heartbeat_column.empty()) {
+    return Status::Config(key("heartbeat_column") +
+                          ": set exactly one of expires_column and heartbeat_column");
+  }
   if (rule.batch < 1) return Status::Config(key("batch") + ": must be at least 1");
   if (rule.max_attempts > 0 && rule.attempts_column.empty()) {
     return Status::Config(key("max_attempts") + ": requires attempts_column");
+  }
+  const ColumnInfo* owner = info.FindColumn(rule.owner_column);
+  if (owner != nullptr && owner->notnull && rule.owner_reset_value.kind == SqlValue::Kind::kNull) {
+    return Status::Config(key("owner_reset_value") + ": null (the default), but column '" +
+                          owner->name + "' of table '" + info.name +
+                          "' is NOT NULL, so every requeue would fail: set the value a free "
+                          "row has there, e.g. owner_reset_value: \"\"");
   }
   return Status::Ok();
 }
@@ -198,10 +211,22 @@ Status CheckRulesAgainstSchema(const ResolvedDatabase& db) {
   auto conn = Connection::Open(db.path, ro);
   if (!conn.ok()) return conn.status();
   for (size_t i = 0; i < db.lease_requeue.size(); ++i) {
-    MAINTD_RETURN_IF_ERROR(CheckLeaseRule(*conn, db.name, i, db.lease_requeue[i]));
+    const LeaseRequeueRule& rule = db.lease_requeue[i];
+    MAINTD_RETURN_IF_ERROR(CheckLeaseRule(*conn, db.name, i, rule));
+    const std::string& column =
+        rule.heartbeat_column.empty() ? rule.expires_column : rule.heartbeat_column;
+    MAINTD_RETURN_IF_ERROR(CheckTimeUnit(*conn, KeyPath(db.name, "lease_requeue", i, "time_format"),
+                                         rule.table, column, rule.time_format,
+                                         RealClock::Instance().Now()));
   }
   for (size_t i = 0; i < db.retention.size(); ++i) {
-    MAINTD_RETURN_IF_ERROR(CheckRetentionRule(*conn, db.name, i, db.retention[i]));
+    const RetentionRule& rule = db.retention[i];
+    MAINTD_RETURN_IF_ERROR(CheckRetentionRule(*conn, db.name, i, rule));
+    // Worse than for leases: a `unix_ms` rule on a column of seconds reads every row as
+    // 1970 and would delete them all.
+    MAINTD_RETURN_IF_ERROR(CheckTimeUnit(*conn, KeyPath(db.name, "retention", i, "time_format"),
+                                         rule.table, rule.time_column, rule.time_format,
+                                         RealClock::Instance().Now(), TimeColumnUse::kRowAge));
   }
   return Status::Ok();
 }

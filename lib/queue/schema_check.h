@@ -23,7 +23,10 @@ namespace maintd {
 //    balance outside string literals (so "1) OR (1" is refused);
 //  - archive_to's directory exists; archive_after and archive_to come together and
 //    archive_after <= delete_after; if the archive database already holds the table, it has
-//    every column of the source.
+//    every column of the source;
+//  - lease rules: the owner column is not NOT NULL when owner_reset_value is SQL NULL; and
+//    (here only, not in CheckLeaseRule) the time column's values fit time_format
+//    (lib/queue/time_unit_check.h).
 // Returns Status::Config with "databases[<name>].<lease_requeue|retention>[i].<key>: reason"
 // for the first problem found; NotFound/IoError when the database cannot be opened.
 Status CheckRulesAgainstSchema(const ResolvedDatabase& db);

@@ -60,14 +60,16 @@ Result<std::optional<TableInfo>> ReadTableInfo(Connection& conn, const std::stri
     info.without_rowid = *row && st->Int(0) != 0;
   }
   {
-    auto st = conn.Prepare("SELECT name, type, hidden FROM pragma_table_xinfo(?1, ?2)");
+    auto st =
+        conn.Prepare("SELECT name, type, hidden, \"notnull\" FROM pragma_table_xinfo(?1, ?2)");
     if (!st.ok()) return st.status();
     st->Bind(1, info.name).Bind(2, schema);
     while (true) {
       auto row = st->Step();
       if (!row.ok()) return row.status();
       if (!*row) break;
-      info.columns.push_back({st->Text(0), st->Text(1), static_cast<int>(st->Int(2))});
+      info.columns.push_back(
+          {st->Text(0), st->Text(1), static_cast<int>(st->Int(2)), st->Int(3) != 0});
     }
   }
   if (!info.without_rowid) {

@@ -18,6 +18,7 @@ struct ColumnInfo {
   std::string name;  // as declared
   std::string type;  // declared type, "" when none
   int hidden = 0;    // pragma table_xinfo: 0 normal, 2/3 generated (not insertable)
+  bool notnull = false;  // declared NOT NULL
 };
 
 struct TableInfo {

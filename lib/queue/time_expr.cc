@@ -28,6 +28,20 @@ void BindTime(Statement& stmt, int param, TimeFormat format, SystemTime t) {
   }
 }
 
+std::string TimeSecondsSql(const std::string& quoted_column, TimeFormat format) {
+  const std::string& c = quoted_column;
+  std::string numeric = "CASE WHEN typeof(" + c + ") IN ('integer', 'real') THEN ";
+  switch (format) {
+    case TimeFormat::kUnix:
+      return numeric + c + " END";
+    case TimeFormat::kUnixMs:
+      return numeric + c + " / 1000.0 END";
+    case TimeFormat::kIso8601:
+      break;
+  }
+  return "(julianday(" + c + ") - 2440587.5) * 86400.0";
+}
+
 bool TimeComparisonUsesIndex(TimeFormat format) { return format != TimeFormat::kIso8601; }
 
 }  // namespace maintd

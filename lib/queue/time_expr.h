@@ -22,6 +22,12 @@ std::string TimeBeforeSql(const std::string& quoted_column, TimeFormat format, i
 // Binds moment `t` at `param` in the representation TimeBeforeSql compares with.
 void BindTime(Statement& stmt, int param, TimeFormat format, SystemTime t);
 
+// SQL for the moment the value of `quoted_column` denotes, as real seconds since the epoch,
+// read in `format`; NULL where it reads as no time (NULL; text in a numeric format; text
+// julianday() cannot read, or a number out of its range, in iso8601). Used to sample a
+// column's values, not in the requeue's WHERE (which must stay index-friendly).
+std::string TimeSecondsSql(const std::string& quoted_column, TimeFormat format);
+
 // Whether an index on the column can serve the comparison (numeric formats only: the
 // iso8601 comparison goes through julianday()).
 bool TimeComparisonUsesIndex(TimeFormat format);

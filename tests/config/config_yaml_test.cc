@@ -107,6 +107,11 @@ TEST(ConfigYaml, RulesGetTheirDefaults) {
   EXPECT_EQ(lr.status_column, "status");
   EXPECT_EQ(lr.batch, 500);
   EXPECT_EQ(lr.max_attempts, 0);
+  EXPECT_EQ(lr.expires_column, "lease_expires_at");
+  EXPECT_EQ(lr.heartbeat_column, "");
+  EXPECT_EQ(lr.grace, std::chrono::seconds(30));
+  EXPECT_EQ(lr.owner_reset_value.kind, SqlValue::Kind::kNull);
+  EXPECT_EQ(lr.attempts_direction, AttemptsDirection::kUp);
   const auto& rr = c.databases[0].retention.at(0);
   EXPECT_EQ(rr.every, std::chrono::hours(1));
   EXPECT_EQ(rr.delete_after, std::chrono::hours(7 * 24));
@@ -222,6 +227,47 @@ TEST(ConfigYaml, NormalizedYamlRoundTrips) {
                 "    create_missing: false\n"));
 }
 
+TEST(ConfigYaml, LeaseRuleKeysForRealQueueSchemas) {
+  Config c = MustParse(
+      "databases:\n"
+      "  - path: /d/q.db\n"
+      "    lease_requeue:\n"
+      "      - { table: a, heartbeat_column: hb, stale_after: 2m, grace: 1s, owner_column: o,\n"
+      "          owner_reset_value: \"\", attempts_column: n, attempts_direction: down }\n"
+      "      - { table: b, owner_column: o, owner_reset_value: 0 }\n"
+      "      - { table: c, owner_column: o, owner_reset_value: \"0\" }\n"
+      "      - { table: d, owner_column: o, owner_reset_value: -1.5e3 }\n"
+      "      - { table: e, owner_column: o, owner_reset_value: free }\n"
+      "      - { table: f, owner_column: o, owner_reset_value: null, grace: 0s }\n");
+  const auto& rules = c.databases.at(0).lease_requeue;
+  ASSERT_EQ(rules.size(), 6u);
+  EXPECT_EQ(rules[0].expires_column, "");  // the default applies to expiry rules only
+  EXPECT_EQ(rules[0].heartbeat_column, "hb");
+  EXPECT_EQ(rules[0].stale_after, std::chrono::minutes(2));
+  EXPECT_EQ(rules[0].grace, std::chrono::seconds(1));
+  EXPECT_EQ(rules[0].attempts_direction, AttemptsDirection::kDown);
+  using K = SqlValue::Kind;
+  EXPECT_EQ(rules[0].owner_reset_value.kind, K::kText);
+  EXPECT_EQ(rules[0].owner_reset_value.text, "");
+  EXPECT_EQ(rules[1].owner_reset_value.kind, K::kInteger);
+  EXPECT_EQ(rules[1].owner_reset_value.integer, 0);
+  EXPECT_EQ(rules[2].owner_reset_value.kind, K::kText);
+  EXPECT_EQ(rules[2].owner_reset_value.text, "0");
+  EXPECT_EQ(rules[3].owner_reset_value.kind, K::kReal);
+  EXPECT_EQ(rules[3].owner_reset_value.real, -1500.0);
+  EXPECT_EQ(rules[4].owner_reset_value.text, "free");
+  EXPECT_EQ(rules[5].owner_reset_value.kind, K::kNull);
+  EXPECT_EQ(rules[5].grace, Millis(0));
+  ExpectRoundTrip(c);
+  std::string printed = NormalizedYaml(c);
+  for (const char* line : {"owner_reset_value: \"\"\n", "owner_reset_value: 0\n",
+                           "owner_reset_value: \"0\"\n", "owner_reset_value: -1500.0\n",
+                           "owner_reset_value: null\n", "stale_after: 2m\n",
+                           "attempts_direction: down\n", "grace: 0\n"}) {
+    EXPECT_NE(printed.find(line), std::string::npos) << line << printed;
+  }
+}
+
 TEST(ConfigYaml, LoadConfigFile) {
   test::TempDir dir;
   std::string path = dir.File("c.yaml");
@@ -233,7 +279,8 @@ TEST(ConfigYaml, LoadConfigFile) {
                                       ": databases[0].vacuum.keep: unknown key (known keys: "
                                       "check_every, trigger_free_ratio, min_free_pages, "
                                       "pages_per_step, pause_between_steps, max_lock_hold, "
-                                      "convert_auto_vacuum, full_when_no_auto_vacuum, "
+                                      "convert_auto_vacuum, max_full_vacuum_stall, convert_at, "
+                                      "full_when_no_auto_vacuum, "
                                       "min_free_disk_factor)");
   test::WriteFile(path, "max_concurrent_jobs: 2\n");
   auto ok = LoadConfigFile(path);

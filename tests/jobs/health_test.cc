@@ -74,7 +74,7 @@ TEST(HealthJob, HealthyDatabaseIsAllHealthy) {
   EXPECT_EQ(units, (std::set<std::string>{"ms", "pages", "bytes"}));
 }
 
-TEST(HealthJob, FragmentedNoneDatabaseWarns) {
+TEST(HealthJob, FragmentedNoneDatabaseWarnsOnlyWhenTheVacuumJobWillNotConvertIt) {
   test::TempDir dir;
   std::string path = dir.File("app.db");
   test::MakeWalDb(path, 3000, 400);
@@ -82,15 +82,44 @@ TEST(HealthJob, FragmentedNoneDatabaseWarns) {
   ResolvedDatabase db = Db(path);
   db.policy.vacuum.min_free_pages = 10;
   Connection conn = test::OpenTestDb(path);
+
+  // Default (convert_auto_vacuum: auto): ~0.2 MB of live data, predicted well within
+  // max_full_vacuum_stall: the vacuum job converts it, nothing to warn about.
   auto report = test::RunJobOnce(*MakeHealthJob(db), db, conn);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const CheckRow* frag = Find(*report, "fragmentation");
   ASSERT_NE(frag, nullptr);
-  EXPECT_EQ(frag->status, HealthStatus::kWarning) << frag->details.dump();
+  EXPECT_EQ(frag->status, HealthStatus::kHealthy) << frag->details.dump();
+  EXPECT_EQ(frag->details.at("conversion"), "convert");
   EXPECT_GE(frag->details.at("free_ratio").get<double>(), 0.5);
-  EXPECT_GT(frag->details.at("freelist_count").get<int64_t>(), 10);
   EXPECT_EQ(frag->details.at("auto_vacuum"), "none");
-  EXPECT_EQ(report->status, HealthStatus::kWarning);
+
+  // A stall bound it does not fit: a warning that says why, on the first run only of the
+  // same job instance (the row stays a warning every run).
+  db.policy.vacuum.max_full_vacuum_stall = Millis(1);
+  auto job = MakeHealthJob(db);
+  auto too_slow = test::RunJobOnce(*job, db, conn);
+  ASSERT_TRUE(too_slow.ok());
+  frag = Find(*too_slow, "fragmentation");
+  EXPECT_EQ(frag->status, HealthStatus::kWarning) << frag->details.dump();
+  EXPECT_EQ(frag->details.at("conversion"), "stall_too_long");
+  EXPECT_NE(frag->details.at("why").get<std::string>().find("max_full_vacuum_stall 1ms"),
+            std::string::npos)
+      << frag->details.dump();
+  EXPECT_EQ(too_slow->status, HealthStatus::kWarning);
+  auto again = test::RunJobOnce(*job, db, conn);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Find(*again, "fragmentation")->status, HealthStatus::kWarning);
+  EXPECT_EQ(again->status, HealthStatus::kHealthy) << again->summary;
+  EXPECT_NE(again->summary.find("fragmentation warning (since "), std::string::npos)
+      << again->summary;
+
+  // convert_auto_vacuum: false never converts.
+  db.policy.vacuum.convert_auto_vacuum = ConvertAutoVacuum::kFalse;
+  auto off = test::RunJobOnce(*MakeHealthJob(db), db, conn);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(Find(*off, "fragmentation")->status, HealthStatus::kWarning);
+  EXPECT_EQ(Find(*off, "fragmentation")->details.at("conversion"), "disabled");
 
   // With a full VACUUM allowed by the policy, the vacuum job takes care of it.
   db.policy.vacuum.full_when_no_auto_vacuum = true;

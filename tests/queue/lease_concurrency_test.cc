@@ -37,45 +37,7 @@ constexpr int kWorkers = 4;
 constexpr int kTasks = 150;
 constexpr int kMaxAttempts = 3;
 
-struct Event {
-  std::string kind, token;
-  int64_t task = 0, t_us = 0, expires_ms = 0, attempts = 0;
-};
-
-struct Transition {  // one row of requeue_log
-  int64_t task, old_expires, attempts_before, attempts_after, at_ms;
-  std::string old_owner, new_status, new_owner;
-};
-
-std::vector<Event> ReadLog(const std::string& path) {
-  std::vector<Event> out;
-  std::istringstream in(test::ReadFile(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    Event e;
-    f >> e.kind >> e.task >> e.token >> e.t_us;
-    if (e.kind != "complete") f >> e.expires_ms;
-    if (e.kind == "claim") f >> e.attempts;
-    out.push_back(e);
-  }
-  return out;
-}
-
-std::vector<Transition> ReadTransitions(const std::string& path) {
-  auto conn = Connection::Open(path);
-  EXPECT_TRUE(conn.ok());
-  std::vector<Transition> out;
-  auto st = conn->Prepare(
-      "SELECT task, old_expires, attempts_before, attempts_after, at_ms, old_owner, "
-      "new_status, coalesce(new_owner, '') FROM requeue_log ORDER BY rowid");
-  EXPECT_TRUE(st.ok());
-  while (*st->Step()) {
-    out.push_back({st->Int(0), st->Int(1), st->Int(2), st->Int(3), st->Int(4), st->Text(5),
-                   st->Text(6), st->Text(7)});
-  }
-  return out;
-}
+using Event = test::WorkerEvent;
 
 TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   test::TempDir dir;
@@ -106,10 +68,10 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   rule.attempts_column = "attempts";
   rule.max_attempts = kMaxAttempts;
   rule.batch = 3;  // several batches per run now and then
+  rule.grace = Millis(0);  // exact millisecond expiries: the grace is lease_rescue_test's
   db.lease_requeue = {rule};
 
-  std::string worker_bin =
-      std::filesystem::path(test::MaintdBinary()).parent_path().string() + "/maintd-queue-worker";
+  std::string worker_bin = test::QueueWorkerBinary();
   std::vector<std::unique_ptr<test::ChildProcess>> workers;
   for (int i = 0; i < kWorkers; ++i) {
     workers.push_back(std::make_unique<test::ChildProcess>(
@@ -121,24 +83,7 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   }
 
   // The job every 100 ms, on its own thread, each run on a fresh connection as the runner does.
-  std::atomic<bool> stop{false};
-  int64_t job_requeued = 0, job_dead = 0, job_runs = 0;
-  std::vector<std::string> job_errors;
-  std::thread requeuer([&] {
-    auto job = MakeLeaseRequeueJob(db, 0);
-    while (!stop.load()) {
-      auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-      auto r = test::RunJob(*job, db, RealClock::Instance());
-      ++job_runs;
-      if (!r.ok()) {
-        job_errors.push_back(r.status().ToString());
-      } else {
-        job_requeued += r->checks[0].details["requeued"].get<int64_t>();
-        job_dead += r->checks[0].details["dead"].get<int64_t>();
-      }
-      std::this_thread::sleep_until(next);
-    }
-  });
+  test::RequeueLoop requeuer(db, MakeLeaseRequeueJob(db, 0));
 
   // Let them run until enough of everything has happened (or 40 s).
   bool enough = test::WaitFor(
@@ -149,13 +94,9 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
                QueryInt(path, "SELECT count(*) FROM tasks WHERE status = 'done'") >= 40;
       },
       std::chrono::seconds(40));
-  for (auto& w : workers) w->Signal(SIGTERM);
-  for (auto& w : workers) EXPECT_EQ(w->Wait(std::chrono::seconds(20)), 0) << w->Stderr();
-  stop = true;
-  requeuer.join();
+  test::StopWorkersAndLoop(workers, requeuer);
   EXPECT_TRUE(enough) << "too little happened in 40 s";
-  EXPECT_TRUE(job_errors.empty()) << job_errors.front();
-  EXPECT_GT(job_runs, 10);
+  EXPECT_GT(requeuer.runs(), 10);
 
   // Leases by token, from the workers' logs.
   std::map<std::string, Event> claim_of;
@@ -164,7 +105,7 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   std::map<int64_t, std::vector<Event>> claims_by_task;
   int violations = 0, renews = 0, abandons = 0;
   for (int i = 0; i < kWorkers; ++i) {
-    for (const Event& e : ReadLog(dir.File("worker-" + std::to_string(i) + ".log"))) {
+    for (const Event& e : test::ReadWorkerLog(dir.File("worker-" + std::to_string(i) + ".log"))) {
       if (e.kind == "claim") {
         EXPECT_EQ(claim_of.count(e.token), 0u);
         claim_of[e.token] = e;
@@ -187,34 +128,34 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   EXPECT_EQ(violations, 0);
 
   // Transitions made by the job.
-  std::map<std::string, Transition> requeue_of;  // by lease token
+  std::map<std::string, test::AuditedMove> requeue_of;  // by lease token
   std::map<int64_t, int64_t> requeues_by_task;
   int64_t queued = 0, dead = 0;
-  for (const Transition& t : ReadTransitions(path)) {
+  for (const test::AuditedMove& t : test::ReadAuditLog(path)) {
     ASSERT_EQ(claim_of.count(t.old_owner), 1u) << "requeued a lease nobody took: " << t.old_owner;
     EXPECT_EQ(requeue_of.count(t.old_owner), 0u) << "lease requeued twice: " << t.old_owner;
     requeue_of[t.old_owner] = t;
     EXPECT_EQ(completed.count(t.old_owner), 0u) << "requeued a completed lease " << t.old_owner;
-    EXPECT_LT(t.old_expires, t.at_ms) << "requeued a lease before it expired";
-    EXPECT_EQ(t.old_expires, last_expiry[t.old_owner]) << "requeued a lease whose renewal it "
+    EXPECT_LT(t.old_time, t.at_ms) << "requeued a lease before it expired";
+    EXPECT_EQ(t.old_time, last_expiry[t.old_owner]) << "requeued a lease whose renewal it "
                                                           "did not see: "
                                                        << t.old_owner;
     if (t.new_status == "queued") {
       ++queued;
       ++requeues_by_task[t.task];
-      EXPECT_LT(t.attempts_before, kMaxAttempts);
-      EXPECT_EQ(t.attempts_after, t.attempts_before + 1);
+      EXPECT_LT(t.counter_before, kMaxAttempts);
+      EXPECT_EQ(t.counter_after, t.counter_before + 1);
       EXPECT_EQ(t.new_owner, "");
     } else {
       ASSERT_EQ(t.new_status, "dead");
       ++dead;
-      EXPECT_GE(t.attempts_before, kMaxAttempts) << "dead-lettered below max_attempts";
-      EXPECT_EQ(t.attempts_after, t.attempts_before);
+      EXPECT_GE(t.counter_before, kMaxAttempts) << "dead-lettered below max_attempts";
+      EXPECT_EQ(t.counter_after, t.counter_before);
       EXPECT_EQ(t.new_owner, t.old_owner);
     }
   }
-  EXPECT_EQ(queued, job_requeued);
-  EXPECT_EQ(dead, job_dead);
+  EXPECT_EQ(queued, requeuer.requeued());
+  EXPECT_EQ(dead, requeuer.dead());
 
   // Per task: leases never overlap, each follows the requeue of the one before.
   for (auto& [task, claims] : claims_by_task) {
@@ -263,7 +204,7 @@ TEST(LeaseConcurrencyTest, WorkersAndRequeueNeverShareALease) {
   RecordProperty("claims", static_cast<int>(claim_of.size()));
   std::cout << "claims " << claim_of.size() << ", renews " << renews << ", completions "
             << completed.size() << ", requeued " << queued << ", dead " << dead << ", job runs "
-            << job_runs << "\n";
+            << requeuer.runs() << "\n";
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ class LeaseRequeueTest : public ::testing::Test {
     rule_.table = "tasks";
     rule_.owner_column = "leased_by";
     rule_.attempts_column = "attempts";
+    rule_.grace = Millis(0);  // the exact comparison; grace: lease_rules_test.cc
   }
   Result<JobReport> Run() {
     ResolvedDatabase db = test::QueueDb(path_);

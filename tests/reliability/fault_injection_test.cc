@@ -211,7 +211,7 @@ TEST_F(FaultInjectionTest, FullVacuumConversionRollsBack) {
           " INSERT INTO items(body) SELECT randomblob(1500) FROM c;"
           "DELETE FROM items WHERE id % 2 = 0;");
   ResolvedDatabase db = ReliabilityDb(db_path_);
-  db.policy.vacuum.convert_auto_vacuum = true;
+  db.policy.vacuum.convert_auto_vacuum = ConvertAutoVacuum::kTrue;
   db.policy.vacuum.min_free_disk_factor = 0;
   auto md = Acquire(db);
   ASSERT_TRUE(md);
@@ -307,7 +307,7 @@ TEST_F(FaultInjectionTest, LeaseRequeueFailsCleanly) {
             "DELETE FROM tasks; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
             "i+1 FROM c WHERE i<400) INSERT INTO tasks(status, lease_expires_at, "
             "leased_by, payload) SELECT 'leased', " +
-                std::to_string(now - 10) + ", 'w', randomblob(200) FROM c;");
+                std::to_string(now - 60) + ", 'w', randomblob(200) FROM c;");
     SCOPED_TRACE(Describe(f));
     // Each batch is its own transaction: batches before the fault stay committed, the one
     // that met it is rolled back whole.

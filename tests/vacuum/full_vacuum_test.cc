@@ -229,6 +229,16 @@ TEST(Predict, UsesTheSlowestRecentRunOrAConservativeDefault) {
   EXPECT_EQ(p.source, "metrics");
   EXPECT_EQ(p.samples, 2);
   EXPECT_EQ(p.duration, Millis(1500) + kPredictFixedCost);
+  // The same rows read through another (read-only) connection to the database, as the
+  // health job does; a database without journal tables gives the default.
+  auto reader = Connection::Open(db, OpenOptions{.read_only = true});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(PredictFullVacuum(&*reader, db, 50LL << 20).duration, p.duration);
+  std::string bare = dir.File("bare.db");
+  ExecSql(bare, "CREATE TABLE t(x)");
+  auto bare_conn = Connection::Open(bare, OpenOptions{.read_only = true});
+  ASSERT_TRUE(bare_conn.ok());
+  EXPECT_EQ(PredictFullVacuum(&*bare_conn, bare, 1 << 20).source, "default");
 }
 
 }  // namespace

@@ -165,5 +165,42 @@ TEST(ShutdownVacuum, FullIsSkippedWhenThePredictionDoesNotFitAndIncrementalRunsI
   EXPECT_EQ(rows[0].type, "auto");  // the incremental fallback, not a full VACUUM
 }
 
+// convert_auto_vacuum: auto at shutdown: a NONE database is converted only when the
+// predicted full VACUUM fits both the time left and max_full_vacuum_stall.
+TEST(ShutdownVacuum, AutoConvertsANoneDatabaseOnlyWithinTheStallBound) {
+  TempDir dir;
+  const FragmentedDbSpec spec{
+      .rows = 8000, .row_bytes = 1000, .delete_up_to = 7000, .auto_vacuum = "NONE"};
+  std::string fits = dir.File("fits.db"), stalls = dir.File("stalls.db");
+  MakeFragmentedDb(fits, spec);
+  MakeFragmentedDb(stalls, spec);
+  VacuumPolicy tight;
+  tight.max_full_vacuum_stall = Millis(1);
+  auto mf = AcquireOrDie(Resolved(fits));
+  auto ms = AcquireOrDie(Resolved(stalls, tight));
+  ASSERT_TRUE(mf && ms);
+  MarkChecked(*mf);
+  MarkChecked(*ms);
+  const int64_t pages = QueryInt(stalls, "PRAGMA page_count");
+  ShutdownConfig cfg;  // vacuum: incremental (the default)
+  cfg.analyze = false;
+  StopToken stop;
+  RunShutdownMaintenance({mf.get(), ms.get()}, cfg, SteadyClock::now() + std::chrono::seconds(20),
+                         stop);
+  EXPECT_EQ(QueryInt(fits, "PRAGMA auto_vacuum"), 2);
+  auto rows = VacuumLog(fits);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].type, "full");
+  EXPECT_EQ(rows[0].status, "completed");
+
+  EXPECT_EQ(QueryInt(stalls, "PRAGMA auto_vacuum"), 0);
+  EXPECT_EQ(QueryInt(stalls, "PRAGMA page_count"), pages);
+  EXPECT_EQ(CountVacuumLogRows(stalls), 0);
+  EXPECT_EQ(QueryText(stalls,
+                      "SELECT json_extract(details,'$.conversion') FROM sqlite_health_checks "
+                      "WHERE check_type='vacuum'"),
+            "stall_too_long");
+}
+
 }  // namespace
 }  // namespace maintd::test

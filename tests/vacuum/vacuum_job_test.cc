@@ -113,13 +113,15 @@ TEST(VacuumJob, BelowTriggerWritesAHealthyCheckAndNoVacuumRow) {
   EXPECT_GT(QueryInt(path, "PRAGMA freelist_count"), 0);  // untouched
 }
 
-TEST(VacuumJob, AutoVacuumNoneIsAWarningWithoutAPolicy) {
+TEST(VacuumJob, AutoVacuumNoneIsAWarningWhenConversionIsOff) {
   TempDir dir;
   std::string path = dir.File("app.db");
   MakeFragmentedDb(path,
                    {.rows = 12000, .row_bytes = 1000, .delete_up_to = 8000, .auto_vacuum = "NONE"});
   const int64_t free_before = QueryInt(path, "PRAGMA freelist_count");
-  auto mdb = AcquireOrDie(Resolved(path));
+  VacuumPolicy off;
+  off.convert_auto_vacuum = ConvertAutoVacuum::kFalse;
+  auto mdb = AcquireOrDie(Resolved(path, off));
   ASSERT_TRUE(mdb);
   StopToken stop;
   auto job = MakeVacuumJob(mdb->db());
@@ -141,7 +143,7 @@ TEST(VacuumJob, ConvertsAutoVacuumNoneToIncrementalWithOneFullVacuum) {
   const int64_t size_before = FileSize(path);
   const int64_t rows_before = QueryInt(path, "SELECT count(*) FROM items");
   VacuumPolicy policy;
-  policy.convert_auto_vacuum = true;
+  policy.convert_auto_vacuum = ConvertAutoVacuum::kTrue;
   policy.min_free_pages = 100;
   auto mdb = AcquireOrDie(Resolved(path, policy));
   ASSERT_TRUE(mdb);
@@ -177,7 +179,7 @@ TEST(VacuumJob, RefusedConversionLeavesTheDatabaseAlone) {
                    {.rows = 3000, .row_bytes = 1000, .delete_up_to = 2000, .auto_vacuum = "NONE"});
   const int64_t pages_before = QueryInt(path, "PRAGMA page_count");
   VacuumPolicy policy;
-  policy.convert_auto_vacuum = true;
+  policy.convert_auto_vacuum = ConvertAutoVacuum::kTrue;
   policy.min_free_disk_factor = 1e12;  // no disk is ever big enough
   auto mdb = AcquireOrDie(Resolved(path, policy));
   ASSERT_TRUE(mdb);

@@ -1,0 +1,74 @@
+// Warnings per state change, not per run (lib/jobs/state_change_log.h), on a FakeClock:
+// logged when a condition appears, again after an hour while it stays, once when it clears.
+#include "lib/jobs/state_change_log.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/log_capture.h"
+
+namespace maintd {
+namespace {
+
+using namespace std::chrono_literals;
+using Event = StateChangeLog::Event;
+
+using test::CapturedLog;
+
+TEST(StateChangeLog, OnceAtAppearanceAgainAfterAnHourOnceAtClearing) {
+  FakeClock clock(SystemTime{} + 1000h);
+  StateChangeLog log;
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kAppeared);
+  const SystemTime appeared = clock.Now();
+  for (int run = 0; run < 5; ++run) {  // every 15 min: within the hour, nothing to log
+    clock.Advance(11min);
+    EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kNone) << run;
+  }
+  clock.Advance(5min);  // 60 min after the first line
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kReminder);
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kNone);
+  EXPECT_EQ(log.Since("frag"), appeared);  // a reminder keeps the start of the condition
+  clock.Advance(59min);
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kNone);
+  clock.Advance(1min);
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kReminder);
+
+  EXPECT_EQ(log.Clears("frag"), Event::kCleared);
+  EXPECT_EQ(log.Clears("frag"), Event::kNone);  // once
+  EXPECT_EQ(log.Since("frag"), std::nullopt);
+  EXPECT_EQ(log.Holds("frag", "too_slow", clock), Event::kAppeared);  // back again
+}
+
+TEST(StateChangeLog, AChangeOfVariantIsANewStateAndKeysAreIndependent) {
+  FakeClock clock(SystemTime{} + 1000h);
+  StateChangeLog log;
+  EXPECT_EQ(log.Holds("none", "too_slow", clock), Event::kAppeared);
+  EXPECT_EQ(log.Holds("wal", "big", clock), Event::kAppeared);
+  clock.Advance(10min);
+  EXPECT_EQ(log.Holds("none", "refused", clock), Event::kChanged);
+  EXPECT_EQ(log.Since("none"), clock.Now());
+  EXPECT_EQ(log.Holds("none", "refused", clock), Event::kNone);
+  EXPECT_EQ(log.Holds("wal", "big", clock), Event::kNone);
+  EXPECT_EQ(log.Clears("wal"), Event::kCleared);
+  EXPECT_EQ(log.Holds("none", "refused", clock), Event::kNone);
+}
+
+TEST(StateChangeLog, LogWritesOneLinePerStateChange) {
+  CapturedLog captured;
+  FakeClock clock(SystemTime{} + 1000h);
+  StateChangeLog log;
+  for (int run = 0; run < 4; ++run) {  // four runs, 15 min apart
+    log.Log("none", "too_slow", spdlog::level::warn, "db=a left alone", clock);
+    clock.Advance(15min);
+  }
+  EXPECT_EQ(captured.Count("warning db=a left alone"), 1) << captured.text();
+  EXPECT_EQ(captured.Count("unchanged since"), 0);
+  log.Log("none", "too_slow", spdlog::level::warn, "db=a left alone", clock);  // 1 h later
+  EXPECT_EQ(captured.Count("warning db=a left alone"), 2) << captured.text();
+  EXPECT_EQ(captured.Count("(unchanged since 1970-02-11T16:00:00Z)"), 1) << captured.text();
+  EXPECT_EQ(log.LogCleared("none", "db=a cleared"), Event::kCleared);
+  EXPECT_EQ(log.LogCleared("none", "db=a cleared"), Event::kNone);
+  EXPECT_EQ(captured.Count("info db=a cleared"), 1) << captured.text();
+}
+
+}  // namespace
+}  // namespace maintd
