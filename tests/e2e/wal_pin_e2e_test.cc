@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/http.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/reader.h"
 #include "tests/support/test_util.h"
 
@@ -15,12 +16,6 @@ namespace maintd::test {
 namespace {
 
 using std::chrono::seconds;
-
-int Count(const std::string& hay, const std::string& needle) {
-  int n = 0;
-  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // The reader named in `status --json`'s "wal" object (null when none).
 nlohmann::json StatusReader(const std::string& config, pid_t pid) {
@@ -108,13 +103,13 @@ TEST(WalPinE2E, NamesTheReaderThenClearsOnceItCommits) {
       << daemon.Stderr();
   EXPECT_TRUE(WaitFor([&] { return newer("check_type = 'wal_pin' AND status = 'healthy'"); },
                       seconds(30)));
-  EXPECT_TRUE(WaitFor([&] { return Count(daemon.Stderr(), "cleared after") >= 1; }, seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "cleared after") >= 1; }, seconds(10)));
 
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(30)), 0);
   const std::string log = daemon.Stderr();
-  EXPECT_EQ(Count(log, "WAL pinned by pid " + pid), 1) << log;
-  EXPECT_EQ(Count(log, "cleared after"), 1) << log;
+  EXPECT_EQ(CountOf(log, "WAL pinned by pid " + pid), 1) << log;
+  EXPECT_EQ(CountOf(log, "cleared after"), 1) << log;
   EXPECT_TRUE(StatusReader(config, reader.pid()).is_null());
   nlohmann::json summary = writer.Stop();
   EXPECT_EQ(summary["errors"], 0) << summary.dump();

@@ -2,15 +2,11 @@
 // health row's thresholds on an injected clock, one log line when a pin starts being
 // reported and one when it clears, and a checkpoint that does not escalate while pinned.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
-#include <sstream>
-
 #include "lib/jobs/checkpoint.h"
 #include "lib/jobs/health.h"
 #include "lib/jobs/wal_pin.h"
 #include "tests/support/job_util.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/reader.h"
 #include "tests/support/test_util.h"
 #include "tests/wal/wal_test_util.h"
@@ -20,24 +16,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Counts occurrences of `needle` in `hay`.
-int Count(const std::string& hay, const std::string& needle) {
-  int n = 0;
-  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
-  return n;
-}
-
 class WalPinJobsTest : public test::WalDbTest {
  protected:
   void SetUp() override {
     WalDbTest::SetUp();
     entry_.policy.health.wal_pin_warning = 2s;
     entry_.policy.health.wal_pin_critical = 60s;
-    previous_ = spdlog::default_logger();
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
   }
-  void TearDown() override { spdlog::set_default_logger(previous_); }
   Result<JobReport> Run(Job& job) {
     Connection conn = test::OpenTestDb(db_, 1s);
     StopToken stop;
@@ -62,8 +47,7 @@ class WalPinJobsTest : public test::WalDbTest {
   ResolvedDatabase entry_ = test::TestDbEntry(db_);
   FakeClock clock_{std::chrono::system_clock::now()};
   WalPinTracker tracker_;
-  std::ostringstream log_;
-  std::shared_ptr<spdlog::logger> previous_;
+  test::CapturedLog log_;
 };
 
 TEST_F(WalPinJobsTest, ShortReaderIsNeverReported) {
@@ -81,8 +65,7 @@ TEST_F(WalPinJobsTest, ShortReaderIsNeverReported) {
   row = HealthRow();
   EXPECT_EQ(row.status, HealthStatus::kHealthy);
   EXPECT_TRUE(row.details["readers"].empty());
-  spdlog::default_logger()->flush();
-  EXPECT_EQ(Count(log_.str(), "WAL pin"), 0) << log_.str();
+  EXPECT_EQ(log_.Count("WAL pin"), 0) << log_.text();
 }
 
 TEST_F(WalPinJobsTest, PinWarnsOnceThenCriticalThenClearsOnce) {
@@ -107,10 +90,8 @@ TEST_F(WalPinJobsTest, PinWarnsOnceThenCriticalThenClearsOnce) {
   row = HealthRow();
   EXPECT_EQ(row.status, HealthStatus::kHealthy) << row.details.dump();
   EXPECT_EQ(HealthRow().status, HealthStatus::kHealthy);
-  spdlog::default_logger()->flush();
-  const std::string log = log_.str();
-  EXPECT_EQ(Count(log, "WAL pinned by pid " + std::to_string(reader.pid())), 1) << log;
-  EXPECT_EQ(Count(log, "cleared"), 1) << log;
+  EXPECT_EQ(log_.Count("WAL pinned by pid " + std::to_string(reader.pid())), 1) << log_.text();
+  EXPECT_EQ(log_.Count("cleared after"), 1) << log_.text();
 }
 
 TEST_F(WalPinJobsTest, CriticalWhenTheWalPassesWalWarningWhilePinned) {
