@@ -28,11 +28,19 @@ class AnalyzeJob final : public Job {
   AnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options)
       : policy_(db.policy.analyze), options_(options) {}
   std::string name() const override { return "analyze"; }
+  JobTraits traits() const override {
+    JobTraits t;
+    t.skips_when_unchanged = true;  // statistics of unchanged tables cannot change
+    t.settled_rerun_after = std::chrono::hours(24 * 7);  // daily: a day would be every slot
+    return t;
+  }
   Result<JobReport> Run(JobContext& ctx) override {
     // One statement: a stop request cannot cut it short; StopToken::Abort() interrupts it
     // (the transaction rolls back).
-    return RunAnalyze(ctx.conn(), options_.mode.value_or(policy_.mode),
-                      options_.analysis_limit.value_or(policy_.analysis_limit));
+    auto report = RunAnalyze(ctx.conn(), options_.mode.value_or(policy_.mode),
+                             options_.analysis_limit.value_or(policy_.analysis_limit));
+    if (report.ok()) report->settled = true;
+    return report;
   }
 
  private:

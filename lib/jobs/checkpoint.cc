@@ -17,6 +17,13 @@ class CheckpointJob final : public Job {
   CheckpointJob(const ResolvedDatabase& db, CheckpointJobOptions options)
       : policy_(db.policy.checkpoint), options_(options) {}
   std::string name() const override { return "checkpoint"; }
+  JobTraits traits() const override {
+    JobTraits t;
+    t.skips_when_unchanged = true;
+    return t;
+  }
+  // No frame in the WAL (absent, or its header only): nothing to checkpoint.
+  bool NothingToDo(const FileSignature& sig) const override { return !sig.WalHasFrames(); }
 
   Result<JobReport> Run(JobContext& ctx) override {
     auto start = std::chrono::steady_clock::now();
@@ -40,6 +47,7 @@ class CheckpointJob final : public Job {
       report.skip_reason = code;
       report.summary = "checkpoint skipped: " + skip;
       report.checks.push_back(SkippedRow(skip, ElapsedMs(start)));
+      report.settled = true;  // stays so until the file changes (e.g. to WAL mode)
       return report;
     }
 
@@ -106,6 +114,9 @@ class CheckpointJob final : public Job {
       details["note"] = "a reader or writer kept the checkpoint from completing";
     }
     report.status = status;
+    // Settled: every frame of the log is in the database; until someone writes, a run
+    // would find the same.
+    report.settled = !r->busy && !held_back && r->checkpointed_frames == r->log_frames;
     report.checks.push_back({"checkpoint", status, details});
     report.figures.wal_bytes = r->wal_bytes_after;
     report.metrics.push_back({"checkpoint.duration_ms", double(r->duration_ms), "ms"});

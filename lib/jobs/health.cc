@@ -71,7 +71,31 @@ class HealthJob final : public Job {
   std::string name() const override { return "health"; }
   std::string journal_key() const override { return "quick_check"; }
   JobTraits traits() const override {
-    return {DbAccess::kReadOnly, /*proves_integrity=*/true};
+    JobTraits t{DbAccess::kReadOnly, /*proves_integrity=*/true};
+    // The quick_check of an unchanged file finds what it found; the checks that move with
+    // time without a write are in ChangeProbe (wal_pin needs no probe: a pin matters only
+    // while the WAL grows, which is a change).
+    t.skips_when_unchanged = true;
+    return t;
+  }
+
+  // The statuses of the checks that move with time, read without opening the database:
+  // a change of any of them makes the skipped run run (and journal its rows).
+  std::string ChangeProbe(const ResolvedDatabase& db, const Clock& clock) const override {
+    std::string probe;
+    auto disk = ReadDiskSpace(db.path);
+    probe += "free_disk=";
+    probe += disk.ok() ? ToString(FreeDiskCheck(*disk, FileSize(db.path), db.policy.health,
+                                                db.policy.vacuum)
+                                      .status)
+                       : "error";
+    auto fs = ReadFilesystem(db.path);
+    probe += " filesystem=" + (fs.ok() ? fs->type : std::string("error"));
+    if (db.policy.backup.every.count() > 0) {
+      probe += " backup_age=";
+      probe += ToString(CheckBackupAge(db, clock.Now()).status);
+    }
+    return probe;
   }
 
   Result<JobReport> Run(JobContext& ctx) override {
@@ -152,6 +176,8 @@ class HealthJob final : public Job {
       }
     }
     report.summary = Summarize(report, &state_);
+    // A sound verdict on this file holds until the file changes (change_tracker.h).
+    report.settled = report.integrity == IntegrityVerdict::kSound;
     if (reused) report.summary += " (quick_check: the integrity gate's, moments ago)";
     return report;
   }

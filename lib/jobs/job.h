@@ -13,6 +13,7 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/status.h"
+#include "lib/inspect/file_signature.h"
 #include "lib/journal/journal.h"
 #include "lib/sqlite/connection.h"
 #include "lib/sqlite/stop_token.h"
@@ -42,6 +43,13 @@ struct JobTraits {
   // database): it only reads the database, and leaves rotation and cleanup to the
   // maintainer (JobContext::beside_maintainer tells it).
   bool beside_maintainer = false;
+  // Scheduled runs are skipped, without opening the database, when nothing changed since
+  // the job last settled (lib/jobs/change_tracker.h): the job's work depends only on the
+  // database's content, plus what its ChangeProbe() reads.
+  bool skips_when_unchanged = false;
+  // The safety net of that skip: a settled job still runs for real when its last real run
+  // is older than this (a day; longer for a daily job, whose next slot is a day away).
+  Millis settled_rerun_after = std::chrono::hours(24);
 };
 
 struct JobContext {
@@ -105,6 +113,10 @@ struct JobReport {
   // metrics' reason label (below_trigger, not_wal, litestream, ...); "" when it worked.
   std::string skip_reason;
   IntegrityVerdict integrity = IntegrityVerdict::kNotChecked;  // set by proving jobs
+  // The run finished with nothing left to do (change_tracker.h): until someone else
+  // writes the database, running it again would find the same. Set by jobs with
+  // JobTraits::skips_when_unchanged; busy, partial, stopped runs leave it false.
+  bool settled = false;
   // What the caller prints or acts on besides the summary (e.g. the backup's path, the
   // CLI figures of a checkpoint or vacuum): one "key=value" line, or "".
   std::string output;
@@ -122,6 +134,14 @@ class Job {
   // Runs once (on the runner's thread, past the integrity gate). A non-ok Result is a failed run: kBusy is recorded as skipped (warning),
   // anything else as critical. Must stop early when ctx.stop.stop_requested().
   virtual Result<JobReport> Run(JobContext& ctx) = 0;
+
+  // For jobs that skip when unchanged (JobTraits): the statuses of the checks that move
+  // with time and need no connection (free disk, backup age, ...), as one string; a skip
+  // needs the same probe as at the settled run. Cheap (stat/statvfs only), any thread.
+  virtual std::string ChangeProbe(const ResolvedDatabase&, const Clock&) const { return ""; }
+  // For jobs that skip when unchanged: true when what the files show proves there is
+  // nothing to do, whatever ran before (a checkpoint with no WAL frames).
+  virtual bool NothingToDo(const FileSignature&) const { return false; }
 };
 
 // Helpers for jobs building their report.

@@ -14,6 +14,12 @@ namespace {
 // left `running` is repaired at the next start.
 constexpr Millis kDeadlineJournalWait{250};
 
+// A run that changed the application's data (not only journal rows): the other jobs'
+// work may have changed with it (change_tracker.h).
+bool ChangedData(const JobFigures& f) {
+  return f.rows_requeued > 0 || f.rows_dead > 0 || f.rows_purged > 0 || f.pages_freed > 0;
+}
+
 std::string FirstProblem(const JobReport& report) {
   for (const CheckRow& row : report.checks) {
     if (row.status == HealthStatus::kCritical) return FirstProblem(row);
@@ -77,8 +83,11 @@ ResolvedDatabase MaintainedDatabase::db() const {
 }
 
 void MaintainedDatabase::UpdateDatabase(ResolvedDatabase db) {
-  std::lock_guard lock(mu_);
-  db_ = std::move(db);
+  {
+    std::lock_guard lock(mu_);
+    db_ = std::move(db);
+  }
+  changes_.UnsettleAll();  // a job settled under the old policy may have work under the new
 }
 
 Result<Connection> MaintainedDatabase::OpenConnection(DbAccess access) const {
@@ -206,6 +215,32 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     return finish();
   }
 
+  // Work only where something changed (change_tracker.h): every run first compares the
+  // files with what our last run left; a scheduled job whose work cannot have changed is
+  // skipped here, before the gate, without opening the database or writing a row.
+  const std::string probe =
+      traits.skips_when_unchanged ? job.ChangeProbe(settings, *options_.clock) : "";
+  {
+    const FileSignature before = ReadFileSignature(path_);
+    const bool unchanged = changes_.Observe(before);
+    if (trigger == JobTrigger::kScheduled && traits.skips_when_unchanged) {
+      const SystemTime now = options_.clock->Now();
+      const bool nothing = before.exists && job.NothingToDo(before);
+      if (nothing) changes_.MarkSettled(out.job, probe, now);
+      if (nothing || (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
+        out.skipped = true;
+        out.skip_reason = out.report.skip_reason = "unchanged";
+        out.report.summary = nothing ? "nothing to do: " + before.Describe()
+                                     : "unchanged since its last run: " + before.Describe();
+        out.duration_ms = ElapsedMs(start);
+        spdlog::debug("db={} job={} skipped (unchanged) {}", settings.name, out.job,
+                      out.report.summary);
+        if (options_.on_outcome) options_.on_outcome(settings, out);
+        return out;
+      }
+    }
+  }
+
   // The gate: jobs that check integrity themselves run on a read-only connection whatever
   // is known; a restore replaces the file; everything else waits for a sound verdict.
   bool gated = !traits.proves_integrity && traits.access != DbAccess::kReplaces;
@@ -251,6 +286,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     ctx.verified_at = known.at;
   }
   auto result = job.Run(ctx);
+  bool settled = false;
+  bool changed_data = traits.access == DbAccess::kReplaces;
   cap.reset();
   interruptible.reset();
   conn.reset();  // before a restore's verdict and before the journal writes below
@@ -258,6 +295,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     out.report = std::move(result).value();
     out.status = out.report.status;
     out.skip_reason = out.report.skip_reason;
+    settled = traits.skips_when_unchanged && out.report.settled;
+    changed_data = changed_data || ChangedData(out.report.figures);
     if (traits.proves_integrity) {
       gate_.Record(out.report.integrity, job.name(), FirstProblem(out.report));
     }
@@ -298,7 +337,16 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     rows.insert(rows.end(), out.report.checks.begin(), out.report.checks.end());
     WriteRows(out.job, journal, rows, out.report.metrics, deadline.has_value());
   }
+  // What our run left, read once our connections are closed (the journal's last: closing
+  // it may checkpoint): our own writes never count as a change at the next run.
+  journal.reset();
+  changes_.Record(out.job, settled, changed_data, probe, ReadFileSignature(path_),
+                  options_.clock->Now());
   return finish();
+}
+
+bool MaintainedDatabase::SettledUnchanged(const std::vector<std::string>& jobs) const {
+  return changes_.SettledUnchanged(ReadFileSignature(path_), jobs);
 }
 
 }  // namespace maintd

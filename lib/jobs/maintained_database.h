@@ -15,8 +15,8 @@
 // Thread-safety: Run() and LastRun() may be called from worker threads, but Run() never
 // concurrently for one database (the scheduler never overlaps jobs on a database;
 // one-shot commands are single-threaded). LastRun() may run beside a Run() (the
-// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_ and wal_pins_
-// guard themselves;
+// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_, wal_pins_ and
+// changes_ guard themselves;
 // the rest is immutable after Acquire().
 
 #include <chrono>
@@ -31,6 +31,7 @@
 #include "lib/core/maintainer_lock.h"
 #include <spdlog/common.h>
 
+#include "lib/jobs/change_tracker.h"
 #include "lib/jobs/integrity_gate.h"
 #include "lib/jobs/state_change_log.h"
 #include "lib/jobs/job.h"
@@ -94,6 +95,12 @@ class MaintainedDatabase {
   //   - the report's rows (and the gate's quick_check row) go to the journal unless the
   //     database is corrupt (then only to a central journal);
   //   - the outcome is logged with db and job, and passed to on_outcome.
+  // Scheduled runs of jobs that skip when unchanged (JobTraits::skips_when_unchanged) first
+  // read the database's FileSignature: when nothing changed since the job settled (or the
+  // files prove there is nothing to do), the run is an "unchanged" skip: no gate, no
+  // connection, no journal row; logged at debug and passed to on_outcome (the skip
+  // counter). Other triggers (once, commands, shutdown) always run. Every run that does
+  // run records the signature after it (change_tracker.h).
   // Never throws.
   JobOutcome Run(Job& job, JobTrigger trigger, StopToken& stop,
                  std::optional<std::chrono::steady_clock::time_point> deadline = {});
@@ -105,6 +112,11 @@ class MaintainedDatabase {
   // maintainer's pid and lock file in `beside_holder()`.
   bool beside() const { return !lock_.has_value(); }
   const std::string& beside_holder() const { return beside_holder_; }
+
+  // True when nothing changed since this maintainer's last run on the database and each
+  // of `jobs` settled then (change_tracker.h): the shutdown maintenance skips it. Reads
+  // the FileSignature; never opens the database.
+  bool SettledUnchanged(const std::vector<std::string>& jobs) const;
 
   IntegrityState integrity() const { return gate_.state(); }
   bool known_corrupt() const { return gate_.known_corrupt(); }
@@ -134,6 +146,7 @@ class MaintainedDatabase {
   ResolvedDatabase db_;            // guarded by mu_
   bool orphans_repaired_ = false;  // guarded by mu_
   WalPinTracker wal_pins_;         // guards itself (pin_tracker.h)
+  ChangeTracker changes_;          // guards itself (change_tracker.h)
 };
 
 }  // namespace maintd

@@ -56,11 +56,13 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
   auto reserve = std::min<SteadyClock::duration>((end - now) / 5, std::chrono::seconds(1));
   // Every step goes through the one door (MaintainedDatabase::Run): gated, journaled with
   // "trigger":"shutdown", logged; lock waits and journal writes end by the deadline.
-  if (cfg.vacuum != ShutdownVacuum::kNone) {
+  // A step whose job settled since the last change has nothing to add (change_tracker.h).
+  auto settled = [&mdb](const char* job) { return mdb.SettledUnchanged({job}); };
+  if (cfg.vacuum != ShutdownVacuum::kNone && !settled("vacuum")) {
     auto job = MakeShutdownVacuumJob(db, cfg.vacuum);
     (void)mdb.Run(*job, JobTrigger::kShutdown, stop, end - reserve);
   }
-  if (cfg.analyze && TimeLeft(deadline, stop) && !mdb.known_corrupt()) {
+  if (cfg.analyze && TimeLeft(deadline, stop) && !mdb.known_corrupt() && !settled("analyze")) {
     AnalyzeJobOptions options;
     options.mode = AnalyzeMode::kLimited;
     options.analysis_limit =
@@ -69,7 +71,7 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
     (void)mdb.Run(*job, JobTrigger::kShutdown, stop, deadline);
   }
   if (cfg.checkpoint != CheckpointMode::kNone && TimeLeft(deadline, stop) &&
-      !mdb.known_corrupt()) {
+      !mdb.known_corrupt() && !settled("checkpoint")) {
     CheckpointJobOptions options;
     options.mode = cfg.checkpoint;  // truncate waits at most kCheckpointShortWait
     auto job = MakeCheckpointJob(db, options);
@@ -82,6 +84,10 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
 void RunShutdownMaintenance(const std::vector<MaintainedDatabase*>& dbs, const ShutdownConfig& cfg,
                             SteadyClock::time_point deadline, StopToken& stop) {
   DeadlineTimer timer(deadline, stop);
+  std::vector<std::string> steps;  // the jobs the shutdown runs, by name
+  if (cfg.vacuum != ShutdownVacuum::kNone) steps.push_back("vacuum");
+  if (cfg.analyze) steps.push_back("analyze");
+  if (cfg.checkpoint != CheckpointMode::kNone) steps.push_back("checkpoint");
   for (size_t i = 0; i < dbs.size(); ++i) {
     MaintainedDatabase* mdb = dbs[i];
     if (mdb == nullptr) continue;
@@ -92,6 +98,13 @@ void RunShutdownMaintenance(const std::vector<MaintainedDatabase*>& dbs, const S
     }
     if (mdb->known_corrupt()) {
       spdlog::warn("db={} shutdown maintenance skipped: database known corrupt", mdb->path());
+      continue;
+    }
+    // Maintained already: nothing changed since our last run on it and the steps the
+    // shutdown would run each settled then (change_tracker.h).
+    if (mdb->SettledUnchanged(steps)) {
+      spdlog::info("db={} shutdown maintenance skipped: unchanged since its last maintenance",
+                   mdb->path());
       continue;
     }
     auto now = SteadyClock::now();

@@ -22,7 +22,10 @@ namespace maintd {
 //      most kCheckpointShortWait, then finishes as passive). Skipped on databases not in WAL
 //      mode and on Litestream databases.
 // Steps 2 and 3 write one `analyze` / `checkpoint` sqlite_health_checks row each (details
-// carry "trigger":"shutdown"). Databases known corrupt are skipped entirely.
+// carry "trigger":"shutdown"). Databases known corrupt are skipped entirely. A step is
+// skipped when nothing changed since this maintainer's last run on the database and that
+// step's job (vacuum, analyze, checkpoint) settled then; a database whose steps are all
+// settled is skipped with one info line (MaintainedDatabase::SettledUnchanged).
 //
 // Time sharing: each database gets an equal share of what is left when its turn comes; its
 // vacuum must end a fifth of that share (at most 1 s) early, kept for ANALYZE and the

@@ -79,7 +79,11 @@ class VacuumJob final : public Job {
   JobTraits traits() const override {
     // VACUUM INTO only reads the database (it writes a new file).
     bool into = command_ && !command_->into.empty();
-    return {into ? DbAccess::kReadOnly : DbAccess::kWrites};
+    JobTraits t{into ? DbAccess::kReadOnly : DbAccess::kWrites};
+    // The check reads the header's free-page and page counts: the same file, the same
+    // decision (the runner skips scheduled runs only).
+    t.skips_when_unchanged = true;
+    return t;
   }
 
   Result<JobReport> Run(JobContext& ctx) override {
@@ -171,6 +175,7 @@ class VacuumJob final : public Job {
       details["stopped"] = req.interrupted_message;
     }
     for (auto& [k, v] : plan.extra.items()) details[k] = v;
+    report.settled = run.status.ok();  // finished: nothing left until the file changes
     report.checks.push_back({"vacuum", report.status, details});
     if (Scheduled()) {
       state_.LogCleared(kNoneConditionKey, "db=" + ctx.db.name + " vacuum: auto_vacuum=none " +
@@ -217,6 +222,10 @@ class VacuumJob final : public Job {
     report.checks.push_back({"vacuum", plan.status, details});
     report.figures.freelist_count = s.freelist_count;
     report.skip_reason = plan.code;
+    // Settled only by decisions that follow from the header alone; a refusal (disk space)
+    // or a conversion waiting for its window moves with time.
+    report.settled = plan.code == "below_trigger" || plan.code == "nothing_to_free" ||
+                     plan.code == "auto_vacuum_full";
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.3f", s.free_ratio());
     // Between its state changes, a condition's runs only name it.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "lib/sqlite/open_files.h"
 #include "lib/sqlite/statement.h"
 
 namespace maintd {
@@ -41,8 +42,14 @@ Result<Connection> Connection::Open(const std::string& path, const OpenOptions& 
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = SQLITE_OK;
+  // Registered while open (open_files.h): no plain read of this file happens beside it.
+  OpenFileRegistration registration = OpenRegistered(path, [&] {
+    rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    return rc == SQLITE_OK;
+  });
   Connection conn(raw, path);
+  conn.registration_ = std::move(registration);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     return StatusFromSqlite(rc, "cannot open " + path + ": " + msg);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "lib/core/status.h"
+#include "lib/sqlite/open_files.h"
 
 struct sqlite3;
 
@@ -63,6 +64,8 @@ class Connection {
   };
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
+  // Declared before db_, so released after the connection is closed (open_files.h).
+  OpenFileRegistration registration_;
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
   std::chrono::milliseconds busy_timeout_{0};
