@@ -49,12 +49,14 @@ struct CheckpointPolicy {
   Millis every = 5min;  // 0 disables the job
   CheckpointMode mode = CheckpointMode::kPassive;
   int64_t truncate_wal_above = 64LL << 20;  // bytes; 0 never escalates to TRUNCATE
+  bool operator==(const CheckpointPolicy&) const = default;
 };
 
 struct AnalyzePolicy {
   std::optional<TimeOfDay> daily_at = TimeOfDay{3, 0, false};  // nullopt disables
   AnalyzeMode mode = AnalyzeMode::kLimited;
   int64_t analysis_limit = 1000;
+  bool operator==(const AnalyzePolicy&) const = default;
 };
 
 struct VacuumPolicy {
@@ -72,6 +74,7 @@ struct VacuumPolicy {
   std::optional<TimeOfDay> convert_at;  // nullopt ("") = any time
   bool full_when_no_auto_vacuum = false;
   double min_free_disk_factor = 2.0;
+  bool operator==(const VacuumPolicy&) const = default;
 };
 
 struct HealthPolicy {
@@ -84,6 +87,7 @@ struct HealthPolicy {
   Millis wal_pin_warning = 5min;
   Millis wal_pin_critical = 1h;
   DiskThreshold free_disk_warning{10, 0};
+  bool operator==(const HealthPolicy&) const = default;
 };
 
 struct BackupPolicy {
@@ -91,12 +95,14 @@ struct BackupPolicy {
   std::string dir;     // "" = <db dir>/backups
   int64_t keep = 10;
   VerifyMode verify = VerifyMode::kQuick;
+  bool operator==(const BackupPolicy&) const = default;
 };
 
 struct JournalRetention {
   Millis vacuum_log = 30 * 24h;
   Millis health_checks = 7 * 24h;
   Millis metrics = 30 * 24h;
+  bool operator==(const JournalRetention&) const = default;
 };
 
 // Everything under `defaults:`, which each database may override key by key.
@@ -108,6 +114,7 @@ struct DatabasePolicy {
   HealthPolicy health;
   BackupPolicy backup;
   JournalRetention journal_retention;
+  bool operator==(const DatabasePolicy&) const = default;
 };
 
 // One lease_requeue rule (semantics: lib/jobs/lease_requeue.h, docs/configuration.md).

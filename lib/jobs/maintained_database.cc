@@ -83,11 +83,15 @@ ResolvedDatabase MaintainedDatabase::db() const {
 }
 
 void MaintainedDatabase::UpdateDatabase(ResolvedDatabase db) {
+  bool policy_changed;
   {
     std::lock_guard lock(mu_);
+    policy_changed = !(db_.policy == db.policy);
     db_ = std::move(db);
   }
-  changes_.UnsettleAll();  // a job settled under the old policy may have work under the new
+  // A job settled under the old policy may have work under the new one (a glob rescan
+  // every minute passes the same policy: nothing to undo then).
+  if (policy_changed) changes_.UnsettleAll();
 }
 
 Result<Connection> MaintainedDatabase::OpenConnection(DbAccess access) const {

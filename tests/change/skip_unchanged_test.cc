@@ -245,5 +245,16 @@ TEST_F(SkipUnchanged, TheShutdownMaintenanceSkipsAnUnchangedDatabase) {
   EXPECT_GT(ConnectionsOpenedOn(path_), opens);
 }
 
+TEST_F(SkipUnchanged, AReloadWithTheSamePolicyKeepsTheSkipANewPolicyRunsAgain) {
+  EXPECT_EQ(Round(), 1);
+  EXPECT_EQ(Round(), 4);
+  mdb_->UpdateDatabase(db_);  // a glob rescan (every minute): the same settings
+  EXPECT_EQ(Round(), 4);
+  ResolvedDatabase changed = db_;
+  changed.policy.vacuum.trigger_free_ratio = 0.05;
+  mdb_->UpdateDatabase(changed);  // SIGHUP with a new policy: every job looks again
+  EXPECT_EQ(Round(), 1) << "only the checkpoint, whose WAL has no frame";
+}
+
 }  // namespace
 }  // namespace maintd
