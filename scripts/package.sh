@@ -25,7 +25,7 @@ echo "package: $deb"
 
 failed=0
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
-for path in ./usr/bin/sqlite-maintd ./lib/systemd/system/sqlite-maintd.service \
+for path in ./usr/bin/sqlite-maintd ./usr/lib/systemd/system/sqlite-maintd.service \
   ./usr/lib/sysusers.d/sqlite-maintd.conf ./usr/lib/tmpfiles.d/sqlite-maintd.conf \
   ./etc/sqlite-maintd/config.yaml.example ./usr/share/man/man8/sqlite-maintd.8.gz \
   ./usr/share/doc/sqlite-maintd/copyright ./usr/share/doc/sqlite-maintd/changelog.gz \
