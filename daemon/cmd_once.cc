@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "daemon/commands.h"
+#include "lib/core/log_context.h"
 #include "lib/jobs/registry.h"
 
 namespace maintd {
@@ -42,6 +43,7 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
   int exit_code = 0;
   StopToken stop;
   for (const ResolvedDatabase& db : *targets) {
+    ScopedLogContext db_log_context(db.name);  // db (and job) fields of the log lines
     auto maintained = MaintainedDatabase::Acquire(db, env.MaintainerOptionsFor(*config, db));
     if (!maintained.ok()) {
       std::cerr << "sqlite-maintd: " << db.name << ": " << maintained.status().message() << "\n";
@@ -61,6 +63,7 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
       }
     }
     for (auto& job : jobs) {
+      ScopedLogContext job_log_context(db.name, job->name());
       JobOutcome out = (*maintained)->Run(*job, JobTrigger::kOnce, stop);
       std::cout << db.name << " " << out.job << " " << ToString(out.status)
                 << (out.skipped ? " skipped" : "") << " " << out.duration_ms << "ms "

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/commands.h"
+#include "lib/core/log_context.h"
 
 namespace maintd {
 
@@ -56,6 +57,8 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
     Fail(db.status());
     return exit_code;
   }
+  // Every line this command logs has db (and, once the job is made, job) fields.
+  ScopedLogContext db_log_context(db->name);
   MaintainerOptions options = MaintainerOptionsFor(*config, *db);
   if (acquire) acquire(options);
   auto maintained = MaintainedDatabase::Acquire(*db, options);
@@ -68,6 +71,7 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
               << (*maintained)->beside_holder() << "); rotation is left to it\n";
   }
   std::shared_ptr<Job> job = make((*maintained)->db());
+  ScopedLogContext job_log_context(db->name, job->name());
   StopToken stop;
   JobOutcome outcome;
   {

@@ -49,8 +49,8 @@ const Hints kDatabaseHints = {
     {"journal", "journal: is a top-level key"},
 };
 
-Reader HttpListen(std::string* out) {
-  return [out](const YAML::Node& node, const std::string& path) -> Status {
+Reader HttpListen(std::string* out, bool* given) {
+  return [out, given](const YAML::Node& node, const std::string& path) -> Status {
     std::string text;
     MAINTD_RETURN_IF_ERROR(ScalarText(node, path, "host:port or \"\"", &text));
     if (!text.empty()) {
@@ -69,6 +69,7 @@ Reader HttpListen(std::string* out) {
       }
     }
     *out = text;
+    *given = true;
     return Status::Ok();
   };
 }
@@ -161,7 +162,7 @@ Status ReadConfig(const YAML::Node& root, Config* c) {
           {"log",
            Section({{"level", OneOf(&c->log_level, {"trace", "debug", "info", "warn", "error"})},
                     {"format", Enum(&c->log_format, {LogFormat::kText, LogFormat::kJson})}})},
-          {"http", Section({{"listen", HttpListen(&c->http_listen)}})},
+          {"http", Section({{"listen", HttpListen(&c->http_listen, &c->http_listen_given)}})},
           {"max_concurrent_jobs", Int(&c->max_concurrent_jobs, 1)},
           {"journal", JournalReader(&c->journal)},
           {"lock_dir", AbsolutePath(&c->lock_dir, true)},

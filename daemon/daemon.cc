@@ -13,6 +13,7 @@
 #include "daemon/config_yaml.h"
 #include "daemon/systemd_notify.h"
 #include "lib/config/resolve.h"
+#include "lib/core/log_context.h"
 #include "lib/inspect/db_stats.h"
 #include "lib/jobs/shutdown.h"
 #include "lib/queue/schema_check.h"
@@ -114,6 +115,7 @@ void Daemon::ApplyConfig(Config config, bool initial) {
       active.push_back(db);
       continue;
     }
+    ScopedLogContext log_context(db.name);  // the db field of the lines below (JSON format)
     auto acquired = MaintainedDatabase::Acquire(db, OptionsFor(config, db));
     if (!acquired.ok()) {
       // Busy, locked by another maintainer, missing: tried again at the next rescan.
@@ -182,19 +184,29 @@ void Daemon::SetReady(bool ready) {
   metrics_.SetReady(ready);
 }
 
-void Daemon::StartHttp() {
-  if (config_.http_listen.empty()) return;
+Status Daemon::StartHttp() {
+  if (config_.http_listen.empty()) return Status::Ok();
   http_ = std::make_unique<HttpServer>(
       loop_, HttpHandlers{[this] { return ready_.load(); }, [this] { return metrics_.Exposition(); }});
   Status s = http_->Listen(config_.http_listen);
   if (!s.ok()) {
-    // Maintenance matters more than the endpoint: keep running, loudly.
-    spdlog::error("HTTP disabled: {}", s.message());
     http_.reset();
-    return;
+    std::string hint = s.code() == StatusCode::kBusy
+                           ? " (another process may listen there: ss -ltnp; set another "
+                             "http.listen, or \"\" to run without HTTP)"
+                           : "";
+    if (config_.http_listen_given) {
+      // Asked for: probes and scrapes depend on it, so not listening is a startup error.
+      return Status(s.code(), config_.source + ": http.listen: " + s.message() + hint);
+    }
+    // The default address, not asked for (e.g. a second `run app.db` beside a daemon):
+    // maintenance goes on without the endpoints, loudly.
+    spdlog::warn("HTTP disabled: default http.listen: {}{}", s.message(), hint);
+    return Status::Ok();
   }
   spdlog::info("http listening on {} (port {}): /healthz /readyz /metrics", config_.http_listen,
                http_->port());
+  return Status::Ok();
 }
 
 void Daemon::ScheduleRescan() {
@@ -315,6 +327,13 @@ int Daemon::Run() {
     std::fprintf(stderr, "sqlite-maintd: %s\n", initial.status().message().c_str());
     return ExitCodeFor(initial.status());
   }
+  // Before any database is touched: an http.listen that cannot be bound exits 75 (in use:
+  // systemd's Restart= tries again) or 78 (not an IP, not permitted: fix the config).
+  if (Status http = StartHttp(); !http.ok()) {
+    spdlog::error("{}", http.message());
+    std::fprintf(stderr, "sqlite-maintd: %s\n", http.message().c_str());
+    return ExitCodeFor(http);
+  }
   // First runs are spread over up to 50 ms per database (at most 5 s), so a thousand
   // databases never start together while one database starts at once.
   Millis start_jitter = std::min<Millis>(Millis(5000), Millis(50) * initial->size());
@@ -352,7 +371,6 @@ int Daemon::Run() {
   listen();
   scheduler_->Start();
   ScheduleWatchdog();
-  StartHttp();
   asio::post(control_, [this, config = config_] { ApplyConfig(config, true); });
   spdlog::info("sqlite-maintd started (pid {})", getpid());
   loop_.run();

@@ -53,7 +53,9 @@ class Daemon {
   void ApplyConfig(Config config, bool initial);
   void ScheduleRescan();
   void ScheduleWatchdog();
-  void StartHttp();
+  // Listens on http.listen (loop thread, before the scheduler starts). An error only when
+  // http.listen was given in the config file (see Config::http_listen_given).
+  Status StartHttp();
   void SetReady(bool ready);
   MaintainerOptions OptionsFor(const Config& config, const ResolvedDatabase& db);
   Result<std::vector<ResolvedDatabase>> ResolveAll(const Config& config);

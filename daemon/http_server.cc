@@ -118,7 +118,7 @@ HttpServer::~HttpServer() { Close(); }
 Status HttpServer::Listen(const std::string& address) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos) {
-    return Status::InvalidArgument("http.listen '" + address + "' is not host:port");
+    return Status::Config("'" + address + "' is not host:port");
   }
   std::string host = address.substr(0, colon);
   std::string port = address.substr(colon + 1);
@@ -128,21 +128,31 @@ Status HttpServer::Listen(const std::string& address) {
   if (host.empty()) host = "0.0.0.0";
   beast::error_code ec;
   auto ip = asio::ip::make_address(host, ec);
-  if (ec) return Status::InvalidArgument("http.listen: '" + host + "' is not an IP address");
+  if (ec) return Status::Config("'" + host + "' is not an IP address (a host name is not resolved)");
   unsigned long port_number = 0;
   try {
     port_number = std::stoul(port);
   } catch (...) {
-    return Status::InvalidArgument("http.listen: '" + port + "' is not a port");
+    return Status::Config("'" + port + "' is not a port");
   }
-  if (port_number > 65535) return Status::InvalidArgument("http.listen: port out of range");
+  if (port_number > 65535) return Status::Config("port " + port + " is out of range");
   tcp::endpoint endpoint(ip, static_cast<unsigned short>(port_number));
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IoError("cannot listen on " + address + ": " + ec.message());
+  if (ec) {
+    std::string what = "cannot listen on " + address + ": " + ec.message();
+    namespace errc = boost::system::errc;
+    if (ec == errc::address_in_use || ec == errc::address_not_available) {
+      return Status::Busy(what);
+    }
+    if (ec == errc::permission_denied || ec == errc::operation_not_permitted) {
+      return Status::Config(what);
+    }
+    return Status::IoError(what);
+  }
   impl_->Accept();
   return Status::Ok();
 }

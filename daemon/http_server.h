@@ -26,7 +26,10 @@ class HttpServer {
   HttpServer(asio::io_context& loop, HttpHandlers handlers);
   ~HttpServer();
   // Listens on "host:port" ("127.0.0.1:9187", "[::1]:9187", ":9187" = all interfaces).
-  // IoError when the address is bad or in use.
+  // Errors, by what would fix them: Busy when the address is in use or not (yet) on this
+  // host (waiting may help: exit 75); Config when the host is not an IP address or binding
+  // is not permitted (e.g. a port below 1024: exit 78); IoError otherwise. The message names
+  // the address and the reason.
   Status Listen(const std::string& address);
   // The port actually bound (useful with port 0 in tests).
   unsigned short port() const;

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds sqlite-maintd (Release) into ${BUILD_DIR:-build}.
+#   scripts/build.sh [CMAKE_ARGS...]       everything (daemon, test binaries, tools)
+#   BUILD_TARGETS="sqlite-maintd" scripts/build.sh -DMAINTD_BUILD_TESTS=OFF
+#                                          only the daemon (what scripts/demo.sh does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 "$(pwd)/scripts/setup-deps.sh"
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"

@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages that sqlite-maintd needs to build, test and bench.
 # Idempotent: prints nothing and installs nothing when everything is already present.
 # MAINTD_FUZZ_DEPS=1 adds clang and libFuzzer (libclang-rt-14-dev) for fuzz/run.sh.
+# MAINTD_PACKAGE_DEPS=1 adds lintian and man-db for scripts/package.sh (the .deb check).
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +20,10 @@ PACKAGES=(
 # The bounded fuzz run of CI (fuzz/run.sh, .ci/run) needs clang with libFuzzer; only then.
 if [ "${MAINTD_FUZZ_DEPS:-0}" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
+fi
+# The .deb check of CI (scripts/package.sh): only then.
+if [ "${MAINTD_PACKAGE_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(lintian man-db dpkg-dev)
 fi
 
 missing=()

@@ -15,6 +15,8 @@ else
   BUILD_TYPE=${BUILD_TYPE:-Release}
 fi
 if [ "${CLEAN:-1}" = 1 ]; then rm -rf "$BUILD_DIR"; fi
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${EXTRA[@]}" >/dev/null
+# MAINTD_BUILD_TESTS=ON explicitly: the build dir may have been configured by the demo (OFF).
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DMAINTD_BUILD_TESTS=ON "${EXTRA[@]}" \
+  >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 300

@@ -177,6 +177,9 @@ struct Config {
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
   std::string http_listen = "127.0.0.1:9187";  // "" disables HTTP
+  // http.listen was given in the config file: then an address that cannot be bound is a
+  // startup error; the default address, when taken, only costs the endpoints (a warning).
+  bool http_listen_given = false;
   int64_t max_concurrent_jobs = 1;
   std::string journal = "target";  // "target" or an absolute path to a central journal db
   std::string lock_dir;            // "" = beside each database (extension of the contract)

@@ -6,6 +6,8 @@
 #include <exception>
 #include <map>
 
+#include "lib/core/log_context.h"
+
 namespace maintd {
 
 namespace {
@@ -108,6 +110,8 @@ void Scheduler::Pump() {
     spdlog::debug("db={} job={} due, starting", d.db_name(), d.entry_id);
     if (on_job_event_) on_job_event_(d.db_name(), d.job->name(), true);
     asio::post(workers_, [this, alive = alive_, d = std::move(d)]() mutable {
+      // Every line this run logs on this worker has db and job fields (JSON log format).
+      ScopedLogContext log_context(d.db_name(), d.job->name());
       try {
         work_(*d.db, *d.job);
       } catch (const std::exception& e) {

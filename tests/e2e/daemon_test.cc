@@ -24,6 +24,23 @@ bool JournalHas(const std::string& db, const std::string& check_type) {
                           check_type + "'") > 0;
 }
 
+// Lines of JSON log `text` whose "db" and "job" fields are `db` and `job` and whose message
+// is a job run's outcome line ("... status=...").
+int JsonLinesWith(const std::string& text, const std::string& db, const std::string& job) {
+  std::istringstream lines(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("db") || !j.contains("job")) continue;
+    if (j["db"] == db && j["job"] == job &&
+        j["msg"].get<std::string>().find(" status=") != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 TEST(DaemonE2E, FillsTheJournalWithNoConfig) {
   TempDir dir;
   std::string db = dir.File("demo.db");
@@ -216,6 +233,25 @@ TEST(DaemonE2E, JsonLogLinesParse) {
   }
   EXPECT_GE(parsed, 5);
   EXPECT_NE(r.err.find("job=checkpoint"), std::string::npos);
+  // The database and the job are fields of their own, exactly (the name has quotes).
+  EXPECT_EQ(JsonLinesWith(r.err, "app \"quoted\"", "checkpoint"), 1) << r.err;
+}
+
+TEST(DaemonE2E, JsonLogLinesOfTheDaemonHaveDbAndJobFields) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 10);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "http: { listen: \"\" }\nlog: { format: json }\n"
+                    "defaults: { checkpoint: { every: 1s } }\n"
+                    "databases:\n  - name: queue\n    path: " + db + "\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  // Scheduled runs log on the scheduler's workers: two checkpoint runs, two lines.
+  EXPECT_TRUE(WaitFor([&] { return JsonLinesWith(daemon.Stderr(), "queue", "checkpoint") >= 2; },
+                      seconds(20)))
+      << daemon.Stderr();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
 }
 
 }  // namespace
