@@ -9,29 +9,13 @@
 #include <set>
 
 #include "daemon/config_yaml_internal.h"
+#include "daemon/edit_distance.h"
 
 namespace maintd::yaml_config {
 namespace {
 
 // How deep `<<` merge keys may refer to maps that themselves use `<<`.
 constexpr int kMaxMergeDepth = 8;
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      char ca = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i - 1])));
-      char cb = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j - 1])));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (ca == cb ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string UnknownKeyReason(const std::string& key, const std::vector<Field>& fields,
                              const Hints* hints) {

@@ -107,6 +107,8 @@ void Daemon::ApplyConfig(Config config, bool initial) {
   }
   std::vector<ResolvedDatabase> active;
   std::map<std::string, std::shared_ptr<MaintainedDatabase>> next;
+  size_t held_elsewhere = 0;  // refused because another maintainer holds the lock
+  std::string holder;         // the first such refusal's message
   for (const ResolvedDatabase& db : *resolved) {
     auto existing = Find(db.path);
     if (existing) {
@@ -120,6 +122,9 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     if (!acquired.ok()) {
       // Busy, locked by another maintainer, missing: tried again at the next rescan.
       spdlog::error("db={} not maintained: {}", db.name, acquired.status().ToString());
+      if (acquired.status().code() == StatusCode::kLockHeld) {
+        if (held_elsewhere++ == 0) holder = acquired.status().message();
+      }
       continue;
     }
     spdlog::info("db={} maintaining {}", db.name, db.path);
@@ -128,7 +133,8 @@ void Daemon::ApplyConfig(Config config, bool initial) {
   }
   size_t expected = resolved->size();
   asio::post(loop_, [this, config = std::move(config), next = std::move(next),
-                     active = std::move(active), expected, initial]() mutable {
+                     active = std::move(active), expected, initial, held_elsewhere,
+                     holder = std::move(holder)]() mutable {
     if (stopping_) return;
     {
       std::lock_guard lock(mu_);
@@ -161,7 +167,14 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     } else {
       NotifyStatus(status);
     }
-    if (count == 0) spdlog::warn("no databases to maintain (give paths or configure databases:)");
+    if (count == 0 && held_elsewhere > 0) {
+      spdlog::warn("no databases maintained: {} of {} held by another daemon or command ({}); "
+                   "it maintains them; this daemon tries again at every rescan "
+                   "(glob_rescan_every)",
+                   held_elsewhere, expected, holder);
+    } else if (count == 0) {
+      spdlog::warn("no databases to maintain (give paths or configure databases:)");
+    }
     ScheduleRescan();
   });
 }
@@ -257,7 +270,10 @@ void Daemon::OnSignal(int signal_number) {
                  FormatDuration(config_.shutdown.deadline));
     BeginShutdown();
   } else {
-    spdlog::warn("second signal {}: aborting now", signal_number);
+    // Exit 128 + signal (130, 143), not 0: supervisors can tell an aborted shutdown from a
+    // clean one.
+    abort_exit_code_ = 128 + signal_number;
+    spdlog::warn("second signal {}: aborting now (exit {})", signal_number, abort_exit_code_);
     Abort();
   }
 }
@@ -277,13 +293,13 @@ void Daemon::BeginShutdown() {
     shutdown_stop_.Abort();
   });
   exit_timer_.expires_at(deadline_ + kExitGrace);
-  exit_timer_.async_wait([](const boost::system::error_code& ec) {
+  exit_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // SQLite work that ignores interrupts (VACUUM's copy-back) is as safe to leave as a
     // SIGKILL: the database stays intact. The contract's exit time wins.
     spdlog::error("shutdown still not finished after the deadline; exiting now");
     spdlog::default_logger()->flush();
-    _exit(0);
+    _exit(abort_exit_code_);
   });
   scheduler_->Stop([this] {
     std::vector<std::shared_ptr<MaintainedDatabase>> held;
@@ -309,10 +325,10 @@ void Daemon::Abort() {
   auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   if (soon < exit_timer_.expiry()) {
     exit_timer_.expires_at(soon);
-    exit_timer_.async_wait([](const boost::system::error_code& ec) {
+    exit_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       spdlog::default_logger()->flush();
-      _exit(0);
+      _exit(abort_exit_code_);
     });
   }
 }
@@ -382,7 +398,7 @@ int Daemon::Run() {
     std::lock_guard lock(mu_);
     dbs_.clear();
   }
-  return env_.exit_code;
+  return abort_exit_code_ != 0 ? abort_exit_code_ : env_.exit_code;
 }
 
 }  // namespace maintd

@@ -36,7 +36,8 @@ class Daemon {
   Daemon(CommandEnv& env, Config config, std::vector<std::string> cli_dbs);
   ~Daemon();
 
-  // Runs until shutdown; returns the process exit code (0 after a graceful shutdown).
+  // Runs until shutdown; returns the process exit code (0 after a graceful shutdown, 128 +
+  // signal after one aborted by a second SIGTERM/SIGINT: 143/130).
   int Run();
 
   // For the HTTP endpoints: true once the config is loaded and every database opened, false
@@ -81,6 +82,7 @@ class Daemon {
   std::map<std::string, std::shared_ptr<MaintainedDatabase>> dbs_;  // by path, under mu_
   std::atomic<bool> ready_{false};
   bool stopping_ = false;  // loop thread
+  int abort_exit_code_ = 0;  // loop thread; 128 + signal after a second signal, else 0
   // Written by the loop thread before it posts the shutdown work that reads it (the post
   // orders the two), never written again.
   std::chrono::steady_clock::time_point deadline_;

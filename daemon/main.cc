@@ -1,11 +1,45 @@
 // sqlite-maintd: one binary, subcommands (CONTRACT.md section 2). `run` is the default.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <iostream>
+#include <string_view>
 
 #include "daemon/commands.h"
+#include "daemon/edit_distance.h"
 #include "maintd_version.h"
+
+namespace {
+
+// `sqlite-maintd WORD` is `run WORD` when WORD can be a database path: it exists, or has a
+// '/' or a '.' (app.db, ./app, data/app.sqlite). A bare word that is none of these is a
+// mistyped command.
+bool LooksLikeCommandWord(const std::string& word) {
+  struct stat st;
+  return word.find_first_of("/.") == std::string::npos && ::stat(word.c_str(), &st) != 0;
+}
+
+// "unknown command 'frobnicate'" with the closest command when it is close enough.
+std::string UnknownCommandMessage(const std::string& word, const std::vector<std::string>& known) {
+  std::string closest;
+  size_t best = word.size();
+  std::string all;
+  for (const std::string& name : known) {
+    all += (all.empty() ? "" : ", ") + name;
+    size_t d = maintd::EditDistance(word, name);
+    if (d < best) best = d, closest = name;
+  }
+  std::string message = "sqlite-maintd: unknown command '" + word + "'";
+  if (!closest.empty() && best <= std::max<size_t>(2, closest.size() / 2)) {
+    message += "; did you mean '" + closest + "'?";
+  }
+  return message + " (commands: " + all +
+         "; a database path to maintain has a '/' or a '.', or exists)";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   maintd::CommandEnv env;
@@ -49,9 +83,13 @@ int main(int argc, char** argv) {
   }
   pos = std::min(pos, args.size());
   bool has_subcommand = false;
+  std::vector<std::string> commands;
+  for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
   if (pos < args.size()) {
-    for (const auto* sub : app.get_subcommands({})) {
-      if (sub->get_name() == args[pos]) has_subcommand = true;
+    has_subcommand = std::count(commands.begin(), commands.end(), args[pos]) > 0;
+    if (!has_subcommand && !wants_help_or_version && LooksLikeCommandWord(args[pos])) {
+      std::cerr << UnknownCommandMessage(args[pos], commands) << "\n";
+      return 2;
     }
   }
   if (!has_subcommand && !wants_help_or_version) {

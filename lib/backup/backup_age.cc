@@ -1,10 +1,21 @@
 #include "lib/backup/backup_age.h"
 
 #include "lib/backup/catalog.h"
+#include "lib/core/units.h"
 
 namespace maintd {
 
-CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now) {
+namespace {
+
+HealthStatus ForAge(std::chrono::seconds age, Millis every) {
+  if (age >= 4 * every) return HealthStatus::kCritical;
+  if (age > 2 * every) return HealthStatus::kWarning;
+  return HealthStatus::kHealthy;
+}
+
+}  // namespace
+
+CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now, SystemTime waiting_since) {
   CheckRow row;
   row.check_type = "backup_age";
   const Millis every = db.policy.backup.every;
@@ -26,8 +37,12 @@ CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now) {
   row.details["verified_backups"] = verified;
   auto newest = NewestVerified(*entries);
   if (!newest) {
-    row.status = HealthStatus::kCritical;
+    auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - waiting_since);
+    row.status = ForAge(waited, every);
     row.details["newest"] = nullptr;
+    row.details["pending"] = true;
+    row.details["first_due"] = FormatSqliteUtc(waiting_since);
+    row.details["waited_s"] = waited.count();
     return row;
   }
   // The snapshot time from the sidecar (the name's stamp may be a second later).
@@ -35,11 +50,7 @@ CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now) {
   auto age = std::chrono::duration_cast<std::chrono::seconds>(now - taken);
   row.details["newest"] = newest->path;
   row.details["age_s"] = age.count();
-  if (age >= 4 * every) {
-    row.status = HealthStatus::kCritical;
-  } else if (age > 2 * every) {
-    row.status = HealthStatus::kWarning;
-  }
+  row.status = ForAge(age, every);
   return row;
 }
 

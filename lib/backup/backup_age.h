@@ -4,9 +4,13 @@
 //   backups disabled (backup.every = 0)       -> healthy, {"disabled": true}
 //   age <= 2 x every                           -> healthy
 //   2 x every < age < 4 x every                -> warning
-//   age >= 4 x every, or no verified backup    -> critical
-// No verified backup at all is critical: with backups configured, a database without one
-// has no recovery point (the first scheduled backup clears it).
+//   age >= 4 x every                           -> critical
+// No verified backup yet: the first one is due from `waiting_since` (when this maintainer
+// first saw backups enabled for the database: the daemon's start, the reload that enabled
+// them, a new tenant's discovery), and the same thresholds apply to the time waited:
+// healthy ("pending", with "first_due") up to 2 x every, then warning, critical from
+// 4 x every. So enabling backups pages nobody, and a first backup that never comes still
+// does.
 //
 // Reads the backup directory only (stat, sidecars); no database connection, no lock.
 
@@ -16,6 +20,6 @@
 
 namespace maintd {
 
-CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now);
+CheckRow CheckBackupAge(const ResolvedDatabase& db, SystemTime now, SystemTime waiting_since);
 
 }  // namespace maintd

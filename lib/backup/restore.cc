@@ -15,6 +15,7 @@
 #include "lib/backup/verify.h"
 #include "lib/core/maintainer_lock.h"
 #include "lib/inspect/db_stats.h"
+#include "lib/sqlite/connection.h"
 
 namespace maintd {
 namespace {
@@ -54,6 +55,45 @@ Status VerifyBackup(const std::string& backup, RestoreResult* result) {
   return Status::Ok();
 }
 
+bool IsPreRestoreCopy(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  return name.find(".pre-restore-") != std::string::npos && name.find("-tmp") == std::string::npos;
+}
+
+// Removes `path` and its -wal and -shm on destruction (the merged copy below).
+struct RemovedOnExit {
+  std::string path;
+  ~RemovedOnExit() {
+    if (path.empty()) return;
+    for (const char* suffix : {"", "-wal", "-shm"}) (void)RemoveIfExists(path + suffix);
+  }
+};
+
+// A pre-restore copy keeps the old database's -wal beside it (step 4), and undoing a
+// restore restores that copy: its -wal is part of it. Copies the pair to
+// `<copy>.merge-tmp` (+ -wal), checkpoints the WAL into that file and closes it (SQLite
+// removes the -wal); the caller restores from the result and `cleanup` removes it.
+Result<std::string> MergePreRestoreWal(const std::string& copy, RemovedOnExit* cleanup) {
+  std::string merged = copy + ".merge-tmp";
+  cleanup->path = merged;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    MAINTD_RETURN_IF_ERROR(RemoveIfExists(merged + suffix));
+  }
+  for (const char* suffix : {"", "-wal"}) {
+    auto copied = CopyFileDurable(copy + suffix, merged + suffix, 0600);
+    if (!copied.ok()) return copied.status();
+  }
+  {
+    auto conn = Connection::Open(merged);
+    if (!conn.ok()) return conn.status();
+    MAINTD_RETURN_IF_ERROR(conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }  // the last connection closes: SQLite deletes the -wal
+  if (FileSize(merged + "-wal") > 0) {
+    return Status::IoError("could not fold " + copy + "-wal into a copy of " + copy);
+  }
+  return merged;
+}
+
 }  // namespace
 
 Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string& db_arg,
@@ -69,9 +109,17 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
       bst.st_dev == dst.st_dev && bst.st_ino == dst.st_ino) {
     return Status::InvalidArgument(backup + " is the database itself");
   }
-  // 1. The backup must be good before anything is touched.
-  MAINTD_RETURN_IF_ERROR(VerifyBackup(backup, &result));
-  const int64_t backup_bytes = FileSize(backup);
+  // 1. The backup must be good before anything is touched. A pre-restore copy with its
+  // -wal (the runbook's undo of a forced restore) is restored with that -wal's content.
+  std::string source = backup;
+  RemovedOnExit merged_copy;
+  if (FileSize(backup + "-wal") > 0 && IsPreRestoreCopy(backup)) {
+    auto merged = MergePreRestoreWal(backup, &merged_copy);
+    if (!merged.ok()) return merged.status();
+    source = *merged;
+  }
+  MAINTD_RETURN_IF_ERROR(VerifyBackup(source, &result));
+  const int64_t backup_bytes = FileSize(source);
 
   // 2. One maintainer at a time.
   std::optional<MaintainerLock> lock;
@@ -144,7 +192,7 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   // 6. Temp file, check, rename over.
   std::string tmp = db + ".restore-tmp";
   MAINTD_RETURN_IF_ERROR(RemoveIfExists(tmp));  // a crashed restore's leftover (we hold the lock)
-  auto copied = CopyFileDurable(backup, tmp, mode);
+  auto copied = CopyFileDurable(source, tmp, mode);
   if (!copied.ok()) return copied.status();
   auto header = ReadDbHeader(tmp);
   if (!header.ok() || header->file_size != backup_bytes) {

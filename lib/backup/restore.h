@@ -2,7 +2,10 @@
 // `restore [--force] BACKUP DB` (CONTRACT.md section 6). In order:
 //  1. verify the backup: header against size, then integrity_check (a corrupt or truncated
 //     file is refused: Corrupt, exit 1; nothing has been touched yet). A backup with a
-//     non-empty -wal beside it is refused (its content would not be restored).
+//     non-empty -wal beside it is refused (its content would not be restored), except a
+//     pre-restore copy (`<db>.pre-restore-<stamp>`, step 4): its -wal is part of the old
+//     state, so it is folded into a temp copy (`<copy>.merge-tmp`, removed after) that is
+//     verified and restored: the runbook's undo of a forced restore.
 //  2. take the maintainer lock of DB (LockHeld, exit 75, while the daemon or another
 //     one-shot command maintains it).
 //  3. refuse (Refused, exit 1) when DB has a -wal or -journal with content, or another

@@ -165,6 +165,12 @@ std::string AbsoluteNormal(const std::string& path) {
 }  // namespace
 
 Result<std::vector<ResolvedDatabase>> ResolveDatabases(const Config& config) {
+  std::error_code ec;
+  if (!config.lock_dir.empty() && !fs::is_directory(config.lock_dir, ec)) {
+    return Status::Config(Prefix(config) + "lock_dir: " + config.lock_dir +
+                          " is not an existing directory (create it, writable by the "
+                          "daemon's user)");
+  }
   std::vector<Candidate> all;
   MAINTD_RETURN_IF_ERROR(Expand(config, &all));
   std::map<std::string, size_t> by_identity, by_name;

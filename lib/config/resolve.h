@@ -23,7 +23,7 @@ namespace maintd {
 // are an error. A `path` that does not exist is an error unless create_missing (then it is
 // kept, with create_missing set, and created later by the daemon); one that exists but is
 // not a regular file is always an error. A glob that matches nothing is fine (tenants may
-// appear later).
+// appear later). A `lock_dir` that is not an existing directory is an error too.
 Result<std::vector<ResolvedDatabase>> ResolveDatabases(const Config& config);
 
 // Databases given on the command line (`run a.db b.db`) with the default policy of `config`

@@ -90,7 +90,8 @@ Result<int64_t> ParseSize(std::string_view text) {
   else if (unit == "TB") mult = 1e12;
   else {
     return Status::InvalidArgument("'" + std::string(text) +
-                                   "' has no valid size unit (B, KiB, MiB, GiB, TiB)");
+                                   "' has no valid size unit (KiB, MiB, GiB, TiB: powers of 1024; KB, MB, GB, TB: "
+                                   "powers of 1000; a bare number is bytes)");
   }
   double total = n * mult;
   if (total >= 9.0e18) {
@@ -192,6 +193,14 @@ Result<DiskThreshold> ParseDiskThreshold(std::string_view text) {
   if (!size.ok()) {
     return Status::InvalidArgument("'" + std::string(text) +
                                    "' is neither a percentage (10%) nor a size (1GiB)");
+  }
+  // A bare fraction is a ratio written where a percentage is meant (0.1 for 10%): it would
+  // otherwise be 0 bytes and silently disable the threshold.
+  if (s.find_first_not_of("0123456789") != std::string_view::npos &&
+      s.find_first_not_of("0123456789.") == std::string_view::npos) {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is a fraction: write a percentage (10%) or a size with "
+                                   "a unit (1GiB)");
   }
   t.bytes = *size;
   return t;

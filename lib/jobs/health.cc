@@ -164,7 +164,8 @@ class HealthJob final : public Job {
       AddCheck(report, {"filesystem", HealthStatus::kWarning, {{"error", fs.status().message()}}});
     }
     if (db_.policy.backup.every.count() > 0) {
-      AddCheck(report, CheckBackupAge(db_, ctx.clock.Now()));
+      if (!backup_wait_since_) backup_wait_since_ = ctx.clock.Now();
+      AddCheck(report, CheckBackupAge(db_, ctx.clock.Now(), *backup_wait_since_));
     }
     if (journal_mode == "wal" && report.integrity != IntegrityVerdict::kCorrupt) {
       auto pins = ObserveWalPins(ctx);
@@ -211,6 +212,10 @@ class HealthJob final : public Job {
 
   ResolvedDatabase db_;
   StateChangeLog state_;  // this job instance's conditions (fragmentation)
+  // When this job instance (the daemon's schedule entry: made at start, at the reload that
+  // enables backups, for a new tenant) first ran with backups enabled: backup_age's
+  // `waiting_since`. Run() is never concurrent.
+  std::optional<SystemTime> backup_wait_since_;
 };
 
 class IntegrityCheckJob final : public Job {

@@ -13,6 +13,11 @@ namespace {
 // How long a journal write may wait for the write lock under a deadline (shutdown): a row
 // left `running` is repaired at the next start.
 constexpr Millis kDeadlineJournalWait{250};
+// How long a journal write waits while the database is known locked (this run met it busy,
+// or an earlier write failed busy): the rows are kept and retried anyway.
+constexpr Millis kLockedJournalWait{100};
+// The most rows kept for a locked database (a day of one-minute busy skips is far fewer).
+constexpr size_t kMaxUnwrittenRows = 1000;
 
 // A run that changed the application's data (not only journal rows): the other jobs'
 // work may have changed with it (change_tracker.h).
@@ -169,18 +174,49 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
   return last.ok() ? *last : std::nullopt;
 }
 
+MaintainedDatabase::~MaintainedDatabase() {
+  std::lock_guard lock(mu_);
+  if (!unwritten_rows_.empty()) {
+    spdlog::warn("db={} {} journal row(s) not written: the database stayed locked", db_.name,
+                 unwritten_rows_.size());
+  }
+}
+
 void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journal>& journal,
                                    const std::vector<CheckRow>& checks,
-                                   const std::vector<MetricRow>& metrics, bool under_deadline) {
-  if (checks.empty() && metrics.empty()) return;
+                                   const std::vector<MetricRow>& metrics, bool under_deadline,
+                                   bool run_was_busy) {
+  std::vector<TimedCheckRow> rows;
+  {
+    std::lock_guard lock(mu_);
+    rows.swap(unwritten_rows_);
+  }
+  const bool locked_before = !rows.empty();
+  const SystemTime now = options_.clock->Now();
+  for (const CheckRow& row : checks) rows.push_back({row, now});
+  if (rows.empty() && metrics.empty()) return;
   bool central = !options_.journal.central_path.empty();
   // A database found corrupt is not written at all, journal rows included (CONTRACT.md
   // section 4), unless the journal is elsewhere.
   if (gate_.known_corrupt() && !central) return;
   if (!journal) journal = OpenJournalForWrite();
   if (!journal) return;
-  if (under_deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
-  Status s = journal->RecordChecks(checks);
+  if (under_deadline) {
+    journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
+  } else if (locked_before || (run_was_busy && !central)) {
+    journal->LimitWriteWait(std::min(kLockedJournalWait, db().policy.busy_timeout), Millis(0));
+  }
+  Status s = journal->RecordTimedChecks(rows);
+  if (s.busy()) {
+    size_t dropped = rows.size() > kMaxUnwrittenRows ? rows.size() - kMaxUnwrittenRows : 0;
+    rows.erase(rows.begin(), rows.begin() + dropped);
+    spdlog::info("db={} job={} journal locked: {} row(s) kept for the next write{}", db().name,
+                 job, rows.size(),
+                 dropped ? " (" + std::to_string(dropped) + " oldest dropped)" : "");
+    std::lock_guard lock(mu_);
+    unwritten_rows_ = std::move(rows);
+    return;
+  }
   if (s.ok()) s = journal->RecordMetrics(metrics);
   if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", db().name, job, s.ToString());
 }
@@ -253,7 +289,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (!admitted.ok()) {
       fail(admitted);
       for (CheckRow& row : gate_rows) out.report.checks.push_back(row);
-      WriteRows(out.job, journal, gate_rows, {}, deadline.has_value());
+      WriteRows(out.job, journal, gate_rows, {}, deadline.has_value(), admitted.busy());
       return finish();
     }
   }
@@ -320,6 +356,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (out.error.busy()) row.details["skipped"] = "busy";
     out.report.checks.push_back(row);
   }
+  const bool run_was_busy = out.error.busy();
   // Every row carries duration_ms (CONTRACT.md section 7): a check that did not time itself
   // gets the run's.
   for (CheckRow& row : out.report.checks) {
@@ -339,7 +376,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   if (traits.access != DbAccess::kReplaces) {
     std::vector<CheckRow> rows = gate_rows;
     rows.insert(rows.end(), out.report.checks.begin(), out.report.checks.end());
-    WriteRows(out.job, journal, rows, out.report.metrics, deadline.has_value());
+    WriteRows(out.job, journal, rows, out.report.metrics, deadline.has_value(), run_was_busy);
   }
   // What our run left, read once our connections are closed (the journal's last: closing
   // it may checkpoint): our own writes never count as a change at the next run.

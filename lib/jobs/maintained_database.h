@@ -73,6 +73,8 @@ struct JobOutcome {
 
 class MaintainedDatabase {
  public:
+  // Logs the rows still unwritten (the database stayed locked); writes nothing.
+  ~MaintainedDatabase();
   // Takes the maintainer lock (LockHeld -> exit 75) and, when create_missing, creates a
   // missing database (WAL, auto_vacuum=incremental). Nothing else is written.
   static Result<std::unique_ptr<MaintainedDatabase>> Acquire(const ResolvedDatabase& db,
@@ -92,8 +94,12 @@ class MaintainedDatabase {
   //   - the job gets a read-only connection (kReadOnly), a read-write one (kWrites) or
   //     none (kReplaces), registered with `stop`; under `deadline` (steady clock) lock
   //     waits and journal writes end by the deadline;
-  //   - the report's rows (and the gate's quick_check row) go to the journal unless the
-  //     database is corrupt (then only to a central journal);
+    //   - the report's rows (and the gate's quick_check row) go to the journal unless the
+  //     database is corrupt (then only to a central journal); rows the journal cannot take
+  //     because the database is locked (a busy skip in `journal: target` mode) are kept,
+  //     with their time, and written before the next run's rows; while rows are kept, or
+  //     when the run itself met a locked database, the write waits at most 100 ms, so a
+  //     locked database costs each run about one busy_timeout, not two;
   //   - the outcome is logged with db and job, and passed to on_outcome.
   // Scheduled runs of jobs that skip when unchanged (JobTraits::skips_when_unchanged) first
   // read the database's FileSignature: when nothing changed since the job settled (or the
@@ -133,7 +139,7 @@ class MaintainedDatabase {
   spdlog::level::level_enum LogLevelFor(const JobOutcome& out, std::string& what);
   void WriteRows(const std::string& job, std::unique_ptr<Journal>& journal,
                  const std::vector<CheckRow>& checks, const std::vector<MetricRow>& metrics,
-                 bool under_deadline);
+                 bool under_deadline, bool run_was_busy = false);
 
   const std::string path_;
   const MaintainerOptions options_;
@@ -145,6 +151,9 @@ class MaintainedDatabase {
   mutable std::mutex mu_;
   ResolvedDatabase db_;            // guarded by mu_
   bool orphans_repaired_ = false;  // guarded by mu_
+  // Check rows a journal write could not store (database locked), oldest first, with the
+  // time each was made; written before the next rows (at most 1000, the oldest dropped).
+  std::vector<TimedCheckRow> unwritten_rows_;  // guarded by mu_
   WalPinTracker wal_pins_;         // guards itself (pin_tracker.h)
   ChangeTracker changes_;          // guards itself (change_tracker.h)
 };

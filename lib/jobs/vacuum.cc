@@ -234,8 +234,14 @@ class VacuumJob final : public Job {
     std::string what = quiet ? "auto_vacuum=none, not converted (" + plan.none->variant +
                                    ", reported " + StateChangeLog::FormatUtc(*since) + ")"
                              : plan.reason;
+    // Below the trigger: both thresholds, since either one holds the vacuum back.
+    char needs[96] = "";
+    if (plan.code == "below_trigger") {
+      std::snprintf(needs, sizeof needs, "; runs at trigger_free_ratio %.2f and min_free_pages %lld",
+                    p.trigger_free_ratio, static_cast<long long>(p.min_free_pages));
+    }
     report.summary = "vacuum skipped: " + what + " (free ratio " + ratio + ", " +
-                     std::to_string(s.freelist_count) + " free pages)";
+                     std::to_string(s.freelist_count) + " free pages" + needs + ")";
     return report;
   }
 

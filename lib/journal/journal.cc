@@ -57,15 +57,15 @@ CREATE TABLE IF NOT EXISTS sqlite_performance_metrics (
 
 constexpr std::chrono::milliseconds kWriteRetry{2000};
 
-}  // namespace
-
-Status Journal::CreateTables(Connection& conn) {
+// The CREATE TABLE transaction, waiting for the write lock the connection's busy_timeout and
+// then retrying for `retry` more.
+Status CreateTablesRetrying(Connection& conn, std::chrono::milliseconds retry) {
   auto present = conn.QueryInt(
       "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
       "('sqlite_vacuum_log','sqlite_health_checks','sqlite_performance_metrics')");
   if (!present.ok()) return present.status();
   if (*present == 3) return Status::Ok();
-  auto tx = Transaction::BeginImmediate(conn, kWriteRetry);
+  auto tx = Transaction::BeginImmediate(conn, retry);
   if (!tx.ok()) return tx.status();
   // writable_schema only around the CREATE statements, switched off again at once even
   // when they fail.
@@ -76,6 +76,10 @@ Status Journal::CreateTables(Connection& conn) {
   MAINTD_RETURN_IF_ERROR(off);
   return tx->Commit();
 }
+
+}  // namespace
+
+Status Journal::CreateTables(Connection& conn) { return CreateTablesRetrying(conn, kWriteRetry); }
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& db_path,
                                                const JournalTarget& target,
@@ -110,7 +114,7 @@ Status Journal::WriteInTransaction(const std::function<Status()>& body) {
     return Status::Failed("journal of " + db_path_ + " was opened read-only");
   }
   if (!tables_exist_) {
-    MAINTD_RETURN_IF_ERROR(CreateTables(conn_));
+    MAINTD_RETURN_IF_ERROR(CreateTablesRetrying(conn_, write_retry_));
     tables_exist_ = true;
   }
   auto tx = Transaction::BeginImmediate(conn_, write_retry_);
@@ -160,20 +164,26 @@ Status Journal::FinishVacuum(int64_t id, const VacuumResult& r) {
 Status Journal::RecordCheck(const CheckRow& row) { return RecordChecks({row}); }
 
 Status Journal::RecordChecks(const std::vector<CheckRow>& rows) {
+  std::vector<TimedCheckRow> timed;
+  SystemTime now = clock_.Now();
+  for (const CheckRow& row : rows) timed.push_back({row, now});
+  return RecordTimedChecks(timed);
+}
+
+Status Journal::RecordTimedChecks(const std::vector<TimedCheckRow>& rows) {
   if (rows.empty()) return Status::Ok();
   return WriteInTransaction([&]() -> Status {
     auto stmt = conn_.Prepare(
         "INSERT INTO sqlite_health_checks(db_path, check_type, status, details, checked_ts) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!stmt.ok()) return stmt.status();
-    std::string now = FormatSqliteUtc(clock_.Now());
-    for (const CheckRow& row : rows) {
+    for (const auto& [row, at] : rows) {
       MAINTD_RETURN_IF_ERROR(stmt->Reset());
       stmt->Bind(1, db_path_)
           .Bind(2, row.check_type)
           .Bind(3, ToString(row.status))
           .Bind(4, row.details.dump())
-          .Bind(5, now);
+          .Bind(5, FormatSqliteUtc(at));
       auto done = stmt->StepUntilDone();
       if (!done.ok()) return done.status();
     }

@@ -11,7 +11,8 @@
 // the integrity gate has not admitted is never touched: jobs/integrity_gate.h). Reads
 // on a journal whose tables do not exist yet find nothing. A read-only Journal
 // (JournalAccess::kRead) opens its connection read-only and refuses every write. Every write is a short BEGIN IMMEDIATE
-// transaction retried on BUSY; a write that still fails returns the Status and the caller
+// transaction that waits for the write lock at most the target's busy_timeout (issue 16: not
+// busy_timeout plus a retry); a write that still fails returns the Status and the caller
 // logs it: a journal failure never fails the maintenance itself.
 //
 // The table names begin with "sqlite_", which SQLite reserves: they are created inside one
@@ -41,6 +42,13 @@ struct CheckRow {
   std::string check_type;  // checkpoint, analyze, quick_check, wal_size, ...
   HealthStatus status = HealthStatus::kHealthy;
   nlohmann::json details = nlohmann::json::object();
+};
+
+// A row written later than it was made (a busy skip's row kept until the database is free:
+// maintained_database.h), with the time it was made (its checked_ts).
+struct TimedCheckRow {
+  CheckRow row;
+  SystemTime at;
 };
 
 // One sqlite_performance_metrics row.
@@ -93,7 +101,8 @@ class Journal {
   Status FinishVacuum(int64_t id, const VacuumResult& result);
 
   Status RecordCheck(const CheckRow& row);
-  Status RecordChecks(const std::vector<CheckRow>& rows);
+  Status RecordChecks(const std::vector<CheckRow>& rows);  // checked_ts: now
+  Status RecordTimedChecks(const std::vector<TimedCheckRow>& rows);
   Status RecordMetrics(const std::vector<MetricRow>& rows);
 
   // Sets rows left `running` to `failed` with "daemon stopped during run". Call only while
@@ -114,8 +123,9 @@ class Journal {
   const std::string& db_path() const { return db_path_; }
   Connection& connection() { return conn_; }
   // Bounds every later write: BEGIN IMMEDIATE waits at most `busy_timeout` for the lock and
-  // is retried for `retry` more (defaults: the target's busy_timeout, 2 s). Used under the
-  // shutdown deadline, where a journal write must not outlive it.
+  // is retried for `retry` more (defaults: the target's busy_timeout, no retry). Used under
+  // the shutdown deadline, where a journal write must not outlive it, and for rows kept
+  // while the database was locked.
   void LimitWriteWait(Millis busy_timeout, Millis retry) {
     conn_.SetBusyTimeout(busy_timeout);
     write_retry_ = retry;
@@ -134,7 +144,7 @@ class Journal {
   const Clock& clock_;
   JournalAccess access_;
   bool tables_exist_ = false;
-  Millis write_retry_{2000};
+  Millis write_retry_{0};
 };
 
 }  // namespace maintd

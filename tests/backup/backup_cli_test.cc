@@ -115,6 +115,35 @@ TEST_F(BackupCliTest, RestoreRefusesAnOpenDatabaseUnlessForced) {
       << forced.out;
 }
 
+// The runbook's undo of a forced restore: the pre-restore copy keeps the old -wal beside it,
+// and `restore PRE DB` brings back the old state, the -wal's rows included (issue 16: it was
+// refused, "has a -wal beside it").
+TEST_F(BackupCliTest, UndoOfAForcedRestoreBringsBackThePreRestoreCopyWithItsWal) {
+  auto b = RunMaintd({"backup", db_});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  test::ExecSql(db_, "DELETE FROM items WHERE id > 10");
+  test::LeaveCommittedWal(db_, dir_.path());  // committed rows in the -wal only
+  ASSERT_GT(FileSize(db_ + "-wal"), 0);
+
+  auto forced = RunMaintd({"restore", "--force", Trim(b.out), db_});
+  ASSERT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  std::string pre = forced.out.substr(forced.out.find(db_ + ".pre-restore-"));
+  pre = Trim(pre.substr(0, pre.find('\n')));
+  ASSERT_TRUE(FileExists(pre + "-wal")) << forced.out;
+  EXPECT_EQ(test::QueryInt(db_, "SELECT count(*) FROM items"), 2000);
+
+  // The runbook: sqlite-maintd restore /data/app.db.pre-restore-<time> /data/app.db
+  auto undo = RunMaintd({"restore", pre, db_});
+  ASSERT_EQ(undo.exit_code, 0) << undo.out << undo.err;
+  EXPECT_EQ(test::QueryInt(db_, "SELECT count(*) FROM items"), 10);
+  EXPECT_EQ(test::QueryInt(db_, "SELECT count(*) FROM writer_rows"), 1);
+  EXPECT_EQ(test::QueryText(db_, "PRAGMA integrity_check"), "ok");
+  // The copy and its -wal are left as they were; no temp file stays behind.
+  EXPECT_TRUE(FileExists(pre + "-wal"));
+  EXPECT_FALSE(FileExists(pre + ".merge-tmp"));
+  EXPECT_FALSE(FileExists(pre + ".merge-tmp-wal"));
+}
+
 TEST_F(BackupCliTest, BesideAnotherMaintainerAndTooLittleDiskMeans1) {
   {
     // Another maintainer (the daemon) holds the database: the backup runs beside it.

@@ -2,6 +2,7 @@
 // Helpers shared by the tests in tests/backup/.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -43,6 +44,16 @@ inline Result<BackupResult> BackupInto(const std::string& db, const std::string&
   options.dir = dir;
   options.name = "app";
   return TakeBackup(*conn, options, RealClock::Instance());
+}
+
+// A writer killed with SIGKILL after its first commit: committed rows (one in writer_rows)
+// left in db's -wal only, and no process holding the database.
+inline void LeaveCommittedWal(const std::string& db, const std::string& work_dir) {
+  std::string committed = work_dir + "/committed.txt";
+  ChildProcess writer({WriterBinary(), db, "--interval-ms", "600000", "--committed", committed});
+  ASSERT_TRUE(WaitFor([&] { return !ReadFile(committed).empty(); }, std::chrono::seconds(20)));
+  writer.Signal(SIGKILL);
+  writer.Wait(std::chrono::seconds(10));
 }
 
 inline void TruncateFile(const std::string& path, int64_t size) {

@@ -118,14 +118,7 @@ TEST_F(RestoreTest, RefusesWhileAnotherProcessHoldsAnIdleConnectionUnlessForced)
 
 TEST_F(RestoreTest, HotWalIsRefusedThenKeptBesideThePreRestoreCopyWithForce) {
   // A writer killed with SIGKILL leaves a -wal with committed content and no process.
-  std::string committed = dir_.File("committed.txt");
-  {
-    test::ChildProcess writer(
-        {test::WriterBinary(), db_, "--interval-ms", "600000", "--committed", committed});
-    ASSERT_TRUE(test::WaitFor([&] { return !test::ReadFile(committed).empty(); }, 20s));
-    writer.Signal(SIGKILL);
-    writer.Wait(10s);
-  }
+  test::LeaveCommittedWal(db_, dir_.path());
   ASSERT_GT(FileSize(db_ + "-wal"), 0);
   EXPECT_FALSE(FindDatabaseUsers(db_).in_use());
 

@@ -88,7 +88,12 @@ TEST(ConfigErrors, BadUnits) {
            {"duration in words", "shutdown: { deadline: 5 minutes }\n", "shutdown.deadline",
             "no valid duration unit"},
            {"size unit", "defaults: { checkpoint: { truncate_wal_above: 64 parsecs } }\n",
-            "defaults.checkpoint.truncate_wal_above", "no valid size unit"},
+            "defaults.checkpoint.truncate_wal_above",
+            "no valid size unit (KiB, MiB, GiB, TiB: powers of 1024; KB, MB, GB, TB: powers of "
+            "1000"},
+           // A ratio where a percentage is meant would be 0 bytes, a silently disabled check.
+           {"ratio for a percentage", "defaults: { health: { free_disk_warning: 0.1 } }\n",
+            "defaults.health.free_disk_warning", "is a fraction: write a percentage (10%)"},
            {"time of day", "defaults: { analyze: { daily_at: \"25:00\" } }\n",
             "defaults.analyze.daily_at", "is not a time of day"},
            {"disk threshold", "defaults: { health: { free_disk_warning: 150% } }\n",

@@ -76,7 +76,11 @@ TEST(DaemonE2E, SigtermExitsWithinTheDeadline) {
   EXPECT_EQ(summary["errors"], 0);
 }
 
-TEST(DaemonE2E, SecondSignalAborts) {
+// A second signal aborts the graceful shutdown and exits 128 + the signal (130, 143), not 0:
+// a supervisor can tell it from a clean shutdown. An application holding the write lock
+// keeps the shutdown's ANALYZE waiting (busy_timeout 5s), so the second signal surely comes
+// while the shutdown runs.
+void ExpectSecondSignalExits(int first, int second, int expected_code) {
   TempDir dir;
   std::string db = dir.File("app.db");
   MakeWalDb(db, 1000);
@@ -84,11 +88,77 @@ TEST(DaemonE2E, SecondSignalAborts) {
   WriteFile(config, "shutdown: { deadline: 20s }\ndatabases:\n  - path: " + db + "\n");
   ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
   ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "quick_check"); }, seconds(20)));
-  auto start = steady_clock::now();
-  daemon.Signal(SIGTERM);
-  daemon.Signal(SIGINT);
-  EXPECT_EQ(daemon.Wait(seconds(10)), 0) << daemon.Stderr();
-  EXPECT_LT(steady_clock::now() - start, seconds(3));
+  {
+    HeldConnection app(db);
+    app.Exec("BEGIN IMMEDIATE; INSERT INTO items(body) VALUES ('app')");
+    daemon.Signal(first);
+    ASSERT_TRUE(WaitFor(
+        [&] { return daemon.Stderr().find("graceful shutdown") != std::string::npos; },
+        seconds(10)))
+        << daemon.Stderr();
+    auto start = steady_clock::now();
+    daemon.Signal(second);
+    EXPECT_EQ(daemon.Wait(seconds(10)), expected_code) << daemon.Stderr();
+    EXPECT_LT(steady_clock::now() - start, seconds(3));
+    EXPECT_NE(daemon.Stderr().find("aborting now (exit " + std::to_string(expected_code) + ")"),
+              std::string::npos)
+        << daemon.Stderr();
+    app.Exec("ROLLBACK");
+  }
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(DaemonE2E, SecondSignalAborts) { ExpectSecondSignalExits(SIGTERM, SIGINT, 130); }
+
+TEST(DaemonE2E, SecondSigtermExits143) { ExpectSecondSignalExits(SIGTERM, SIGTERM, 143); }
+
+// `sqlite-maintd WORD`: a bare word that is no command, no existing file and has no '/' or '.'
+// is a mistyped command (exit 2, the closest command named), not a database path to run.
+TEST(DaemonE2E, UnknownCommandNamesTheClosestOne) {
+  TempDir dir;
+  auto typo = RunMaintd({"statsu"}, {{"SQLITE_MAINTD_CONFIG", ""}}, seconds(20));
+  EXPECT_EQ(typo.exit_code, 2) << typo.out << typo.err;
+  EXPECT_NE(typo.err.find("unknown command 'statsu'; did you mean 'status'?"), std::string::npos)
+      << typo.err;
+  auto far = RunMaintd({"--log-level", "warn", "frobnicate"}, {{"SQLITE_MAINTD_CONFIG", ""}},
+                       seconds(20));
+  EXPECT_EQ(far.exit_code, 2) << far.out << far.err;
+  EXPECT_NE(far.err.find("unknown command 'frobnicate'"), std::string::npos) << far.err;
+  EXPECT_NE(far.err.find("commands: run, once, status"), std::string::npos) << far.err;
+  // A database path is still `run PATH`: the documented `sqlite-maintd app.db` form.
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 10);
+  auto path = RunMaintd({"--config", dir.File("missing.yaml"), db}, {}, seconds(20));
+  EXPECT_EQ(path.exit_code, 78) << "run " << db << " with a missing config file: " << path.err;
+  EXPECT_EQ(path.err.find("unknown command"), std::string::npos) << path.err;
+}
+
+// A second daemon on the same databases is locked out of all of them: it says that another
+// maintainer holds them (and whose lock), not "no databases to maintain".
+TEST(DaemonE2E, ALockedOutSecondDaemonSaysAnotherDaemonHoldsTheDatabases) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 100);
+  ChildProcess first({MaintdBinary(), "run", db}, {{"SQLITE_MAINTD_CONFIG", ""}}, dir.path());
+  ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "quick_check"); }, seconds(20)))
+      << first.Stderr();
+  TempDir second_dir;
+  ChildProcess second({MaintdBinary(), "run", db}, {{"SQLITE_MAINTD_CONFIG", ""}},
+                      second_dir.path());
+  ASSERT_TRUE(WaitFor(
+      [&] { return second.Stderr().find("no databases maintained") != std::string::npos; },
+      seconds(20)))
+      << second.Stderr();
+  EXPECT_NE(second.Stderr().find("1 of 1 held by another daemon or command (another maintainer holds " +
+                                 db + "-maintd.lock (pid " + std::to_string(first.pid())),
+            std::string::npos)
+      << second.Stderr();
+  EXPECT_EQ(second.Stderr().find("no databases to maintain"), std::string::npos)
+      << second.Stderr();
+  second.Signal(SIGTERM);
+  EXPECT_EQ(second.Wait(seconds(25)), 0) << second.Stderr();
+  first.Signal(SIGTERM);
+  EXPECT_EQ(first.Wait(seconds(25)), 0) << first.Stderr();
 }
 
 TEST(DaemonE2E, SighupReloadsAValidConfigAndKeepsTheOldOnAnInvalidOne) {
@@ -177,6 +247,44 @@ TEST(DaemonE2E, EnvExpansionAndValidateConfigPrintsNormalized) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(db), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2m"), std::string::npos) << r.out;
+}
+
+// config/example.yaml as shipped validates once its ${DATA_DIR} holds the databases it names
+// (issue 16: its archive_to pointed into a directory that had to exist elsewhere).
+TEST(DaemonE2E, TheExampleConfigValidatesWithItsVariablesSet) {
+  TempDir dir;
+  ExecSql(dir.File("queue.db"),
+          "CREATE TABLE tasks(id INTEGER PRIMARY KEY, status TEXT, lease_expires_at INTEGER, "
+          "leased_by TEXT, attempts INTEGER); "
+          "CREATE TABLE events(id INTEGER PRIMARY KEY, created_at INTEGER, status TEXT);");
+  auto r = RunMaintd({"--config", std::string(MAINTD_SOURCE_DIR) + "/config/example.yaml",
+                      "validate-config"},
+                     {{"DATA_DIR", dir.path()}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("archive_to: \"" + dir.path() + "/queue-archive.db\""), std::string::npos)
+      << r.out;
+}
+
+// A lock_dir that does not exist is a configuration error (exit 78) at validation, not a
+// failure of every database at run time.
+TEST(DaemonE2E, AMissingLockDirIsAConfigError) {
+  TempDir dir;
+  std::string db = dir.File("app.db");
+  MakeWalDb(db, 10);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "lock_dir: " + dir.File("locks") + "\ndatabases:\n  - path: " + db + "\n");
+  auto r = RunMaintd({"--config", config, "validate-config"});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_NE(r.err.find(config + ": lock_dir: " + dir.File("locks") + " is not an existing directory"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::create_directory(dir.File("locks"));
+  EXPECT_EQ(RunMaintd({"--config", config, "validate-config"}).exit_code, 0);
+  auto once = RunMaintd({"--config", config, "once", "--job", "checkpoint"});
+  EXPECT_EQ(once.exit_code, 0) << once.out << once.err;
+  std::string escaped = db;
+  for (char& c : escaped) c = c == '/' ? '_' : c;
+  EXPECT_TRUE(std::filesystem::exists(dir.File("locks") + "/" + escaped + "-maintd.lock"));
 }
 
 TEST(DaemonE2E, ADailyJobThatRanTodayDoesNotRunAgainAfterARestart) {

@@ -326,8 +326,39 @@ TEST(HealthChecks, HealthReportsBackupAgeOnlyWhenBackupsAreScheduled) {
   };
   EXPECT_FALSE(has_backup_age(db).has_value());
   db.policy.backup.every = 6h;
-  // Scheduled backups and none taken yet: no recovery point (lib/backup/backup_age.h).
-  EXPECT_EQ(has_backup_age(db), HealthStatus::kCritical);
+  // Backups just enabled, none taken yet: the first one is pending, not an emergency.
+  EXPECT_EQ(has_backup_age(db), HealthStatus::kHealthy);
+}
+
+// The same health job (the daemon's schedule entry) keeps the time it first saw backups
+// enabled: a first backup that never comes is critical at 4 x every (lib/backup/backup_age.h).
+TEST(HealthChecks, FirstBackupThatNeverComesGoesCritical) {
+  test::TempDir dir;
+  ResolvedDatabase db = test::TestDbEntry(dir.File("app.db"));
+  test::MakeWalDb(db.path, 10);
+  db.policy.backup.every = 6h;
+  auto job = MakeHealthJob(db);
+  FakeClock clock(SystemTime(std::chrono::seconds(1795316400)));
+  auto backup_age = [&]() -> CheckRow {
+    Connection conn = test::OpenTestDb(db.path);
+    StopToken stop;
+    JobContext ctx{db, &conn, nullptr, clock, stop, JobTrigger::kScheduled, std::nullopt};
+    auto report = job->Run(ctx);
+    EXPECT_TRUE(report.ok());
+    for (const auto& row : report->checks) {
+      if (row.check_type == "backup_age") return row;
+    }
+    return {};
+  };
+  CheckRow first = backup_age();
+  EXPECT_EQ(first.status, HealthStatus::kHealthy) << first.details.dump();
+  EXPECT_EQ(first.details["pending"], true);
+  clock.Advance(13h);
+  EXPECT_EQ(backup_age().status, HealthStatus::kWarning);
+  clock.Advance(11h);
+  CheckRow late = backup_age();
+  EXPECT_EQ(late.status, HealthStatus::kCritical) << late.details.dump();
+  EXPECT_EQ(late.details["first_due"], "2026-11-22 03:00:00");
 }
 
 }  // namespace

@@ -24,6 +24,13 @@ class HostileEnvTest : public ::testing::Test {
     journal_ = dir_.File("journal.db");
     config_ = dir_.File("c.yaml");
   }
+  // The daemon on db_ with busy_timeout 200ms and a lease_requeue rule every 300ms.
+  std::string RequeueEvery300msConfig() const {
+    return "http: { listen: \"127.0.0.1:0\" }\n"
+           "defaults: { busy_timeout: 200ms }\n"
+           "databases:\n  - name: app\n    path: " +
+           db_ + "\n    lease_requeue: [ { table: tasks, every: 300ms } ]\n";
+  }
   TempDir dir_;
   std::string db_, journal_, config_;
 };
@@ -73,11 +80,7 @@ TEST_F(HostileEnvTest, LockedPastBusyTimeoutOnceExits75AndRecordsASkippedWarning
 
 TEST_F(HostileEnvTest, LockedPastBusyTimeoutTheDaemonSkipsRetriesAndSurvives) {
   MakeQueueDb(db_, 50);
-  WriteFile(config_, "journal: " + journal_ +
-                         "\nhttp: { listen: \"127.0.0.1:0\" }\n"
-                         "defaults: { busy_timeout: 200ms }\n"
-                         "databases:\n  - name: app\n    path: " +
-                         db_ + "\n    lease_requeue: [ { table: tasks, every: 300ms } ]\n");
+  WriteFile(config_, "journal: " + journal_ + "\n" + RequeueEvery300msConfig());
   LockHolder app(db_);
   ASSERT_TRUE(app.held());
   ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
@@ -99,6 +102,60 @@ TEST_F(HostileEnvTest, LockedPastBusyTimeoutTheDaemonSkipsRetriesAndSurvives) {
       [&] { return QueryInt(db_, "SELECT count(*) FROM tasks WHERE status = 'queued'") == 50; },
       seconds(15)))
       << daemon.Stderr();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
+}
+
+// The default `journal: target` on a database locked past busy_timeout (issue 16): each job
+// waits one busy_timeout at most, not another busy_timeout plus retries for its journal row
+// (`once` took 13 s here with busy_timeout 1s).
+TEST_F(HostileEnvTest, OnceOnALockedDatabaseWaitsAboutOneBusyTimeoutPerLockedStep) {
+  MakeQueueDb(db_, 50);
+  WriteFile(config_, "defaults: { busy_timeout: 1s }\ndatabases:\n  - name: app\n    path: " +
+                         db_ + "\n");
+  LockHolder app(db_);
+  ASSERT_TRUE(app.held());
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunMaintd({"--config", config_, "once", "app"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 75) << r.out << r.err;
+  EXPECT_NE(r.out.find("analyze warning skipped"), std::string::npos) << r.out;
+  // One busy_timeout for the journal's first try, one each for the writing jobs that meet
+  // the lock (analyze, journal_prune), 100 ms per later journal write: about 3.5 s.
+  EXPECT_LT(took, seconds(6)) << r.out << r.err;
+  EXPECT_NE(r.err.find("journal row(s) not written: the database stayed locked"),
+            std::string::npos)
+      << r.err;
+}
+
+// A busy skip in `journal: target` mode cannot be written into the locked database: the
+// daemon keeps the row and writes it, with the time of the skip, once the database is free,
+// so the runbook's query (`"skipped":"busy"` rows) finds it.
+TEST_F(HostileEnvTest, TheDaemonJournalsABusySkipOnceTheDatabaseIsFree) {
+  MakeQueueDb(db_, 50);
+  WriteFile(config_, RequeueEvery300msConfig());  // journal: target
+  LockHolder app(db_);
+  ASSERT_TRUE(app.held());
+  ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
+  ASSERT_TRUE(WaitFor(
+      [&] { return CountOf(daemon.Stderr(), "job=lease_requeue status=warning (skipped)") >= 2; },
+      seconds(30)))
+      << daemon.Stderr();
+  EXPECT_NE(daemon.Stderr().find("journal locked: "), std::string::npos) << daemon.Stderr();
+  std::string released_at = QueryText(db_, "SELECT datetime('now')");
+  app.Release();
+  auto busy_rows = [&] {
+    return SilentQueryInt(db_,
+                          "SELECT count(*) FROM sqlite_health_checks WHERE check_type = "
+                          "'lease_requeue' AND status = 'warning' AND "
+                          "json_extract(details, '$.skipped') = 'busy'");
+  };
+  ASSERT_TRUE(WaitFor([&] { return busy_rows() >= 2; }, seconds(15))) << daemon.Stderr();
+  // Written with the time of the skip, before the lock went away.
+  EXPECT_LE(QueryText(db_,
+                      "SELECT min(checked_ts) FROM sqlite_health_checks WHERE "
+                      "json_extract(details, '$.skipped') = 'busy'"),
+            released_at);
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
 }

@@ -110,6 +110,10 @@ TEST(VacuumJob, BelowTriggerWritesAHealthyCheckAndNoVacuumRow) {
                       "SELECT json_extract(details,'$.skipped') FROM sqlite_health_checks "
                       "WHERE check_type='vacuum'"),
             "below trigger");
+  // Either threshold holds the vacuum back: the line names both (issue 16).
+  EXPECT_NE(out.report.summary.find("runs at trigger_free_ratio 0.20 and min_free_pages 1000"),
+            std::string::npos)
+      << out.report.summary;
   EXPECT_GT(QueryInt(path, "PRAGMA freelist_count"), 0);  // untouched
 }
 
