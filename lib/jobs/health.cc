@@ -93,7 +93,8 @@ class HealthJob final : public Job {
     probe += " filesystem=" + (fs.ok() ? fs->type : std::string("error"));
     if (db.policy.backup.every.count() > 0) {
       probe += " backup_age=";
-      probe += ToString(CheckBackupAge(db, clock.Now()).status);
+      const SystemTime now = clock.Now();
+      probe += ToString(CheckBackupAge(db, now, backup_wait_since_.value_or(now)).status);
     }
     return probe;
   }
