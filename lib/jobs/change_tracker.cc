@@ -20,6 +20,12 @@ bool ChangeTracker::MaySkip(const std::string& job, const std::string& probe, Sy
   return !last || now - *last < rerun_after;
 }
 
+bool ChangeTracker::RanBefore(const std::string& job) const {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(job);
+  return it != jobs_.end() && it->second.last_real_run.has_value();
+}
+
 void ChangeTracker::MarkSettled(const std::string& job, const std::string& probe, SystemTime) {
   std::lock_guard lock(mu_);
   JobState& state = jobs_[job];

@@ -10,8 +10,9 @@
 //   - Before every run (Observe): a signature that differs from `ours` is an outside change
 //     (or our view is incomplete: the header could not be read); every job becomes
 //     unsettled, and `ours` becomes that signature.
-//   - After a run (Record): `ours` is the signature read then. The job is settled when it
-//     finished with nothing left to do (JobReport::settled). A run that changed the
+//   - After a run (Record): `ours` is the signature read then. The job is settled when a
+//     scheduled run of it finished with nothing left to do (JobReport::settled); the first
+//     scheduled run after the start is always real (RanBefore). A run that changed the
 //     application's data (rows requeued or deleted, pages freed) unsettles the other jobs.
 //   - A settled job skips (MaySkip) while `ours` still holds, its probe (cheap checks that
 //     move with time: Job::ChangeProbe) still reads the same, and its last real run is
@@ -47,6 +48,9 @@ class ChangeTracker {
   // signature): settled, the same probe, a real run younger than `rerun_after`.
   bool MaySkip(const std::string& job, const std::string& probe, SystemTime now,
                Millis rerun_after) const;
+  // True once `job` had a real run in this process (the first scheduled run after the
+  // start is always real: it journals a row and establishes `ours`).
+  bool RanBefore(const std::string& job) const;
   // After a pre-open skip that proves there is nothing to do (e.g. no WAL frames to
   // checkpoint): the job is settled against the signature just observed.
   void MarkSettled(const std::string& job, const std::string& probe, SystemTime now);

@@ -265,7 +265,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     const bool unchanged = changes_.Observe(before);
     if (trigger == JobTrigger::kScheduled && traits.skips_when_unchanged) {
       const SystemTime now = options_.clock->Now();
-      const bool nothing = before.exists && job.NothingToDo(before);
+      const bool nothing =
+          before.exists && changes_.RanBefore(out.job) && job.NothingToDo(before);
       if (nothing) changes_.MarkSettled(out.job, probe, now);
       if (nothing || (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
         out.skipped = true;
@@ -335,7 +336,10 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     out.report = std::move(result).value();
     out.status = out.report.status;
     out.skip_reason = out.report.skip_reason;
-    settled = traits.skips_when_unchanged && out.report.settled;
+    // Only scheduled runs settle their job: a command's run of the same job (another
+    // instance, other options) leaves the scheduled one to look for itself once.
+    settled = traits.skips_when_unchanged && out.report.settled &&
+              trigger == JobTrigger::kScheduled;
     changed_data = changed_data || ChangedData(out.report.figures);
     if (traits.proves_integrity) {
       gate_.Record(out.report.integrity, job.name(), FirstProblem(out.report));

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/log_capture.h"
 #include "tests/support/test_util.h"
 
 namespace maintd::test {
@@ -307,17 +308,20 @@ TEST(DaemonE2E, ADailyJobThatRanTodayDoesNotRunAgainAfterARestart) {
   ExecSql(db, "UPDATE sqlite_health_checks SET checked_ts = datetime('now', '-2 days')");
   for (int start = 0; start < 2; ++start) {
     int64_t analyzed = count("analyze");
-    ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+    ChildProcess daemon({MaintdBinary(), "--config", config, "--log-level", "debug", "run"}, {},
+                        dir.path());
     ASSERT_TRUE(WaitFor([&] { return count("analyze") > analyzed || start == 1; }, seconds(20)))
         << daemon.Stderr();
     ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "checkpoint"); }, seconds(20)));
-    int64_t checkpoints = count("checkpoint");
-    // Two more checkpoints prove the scheduler is running; the daily jobs must not repeat.
-    ASSERT_TRUE(WaitFor([&] { return count("checkpoint") >= checkpoints + 2; }, seconds(15)));
-    // The first start runs each missed daily job once; the second start runs none of them
-    // (the shutdown of the first added one limited ANALYZE on the way out: CONTRACT.md
-    // section 5).
-    EXPECT_EQ(count("analyze"), start == 0 ? 2 : 3) << "start " << start;
+    // Two more checkpoint runs (journaled, or skipped as unchanged: logged at debug) prove
+    // the scheduler is running; the daily jobs must not repeat.
+    auto checkpoint_runs = [&] { return CountOf(daemon.Stderr(), "job=checkpoint "); };
+    int checkpoints = checkpoint_runs();
+    ASSERT_TRUE(WaitFor([&] { return checkpoint_runs() >= checkpoints + 2; }, seconds(15)));
+    // The first start runs each missed daily job once; the second start runs none of them.
+    // (The shutdown of the first may add one limited ANALYZE on the way out, CONTRACT.md
+    // section 5, unless nothing changed since the daemon's own runs: issue 14.)
+    EXPECT_EQ(count("analyze"), start == 0 ? 2 : analyzed) << "start " << start;
     EXPECT_EQ(count("integrity_check"), 2) << "start " << start;
     daemon.Signal(SIGTERM);
     ASSERT_EQ(daemon.Wait(seconds(25)), 0);
