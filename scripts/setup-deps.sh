@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages that sqlite-maintd needs to build, test and bench.
 # Idempotent: prints nothing and installs nothing when everything is already present.
 # MAINTD_FUZZ_DEPS=1 adds clang and libFuzzer (libclang-rt-14-dev) for fuzz/run.sh.
+# MAINTD_TEST_DEPS=1 adds what only the tests use: Debian's `prometheus` (promtool and the
+# server, 2.42) for tests/monitoring (scripts/test.sh sets it).
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +21,11 @@ PACKAGES=(
 # The bounded fuzz run of CI (fuzz/run.sh, .ci/run) needs clang with libFuzzer; only then.
 if [ "${MAINTD_FUZZ_DEPS:-0}" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
+fi
+# The package also installs a systemd unit; the tests never start it: they run the binary
+# on a loopback port of their own (in containers without systemd, policy-rc.d keeps it off).
+if [ "${MAINTD_TEST_DEPS:-0}" = 1 ]; then
+  PACKAGES+=(prometheus)
 fi
 
 missing=()

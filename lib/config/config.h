@@ -25,6 +25,10 @@ enum class ConvertAutoVacuum { kAuto, kTrue, kFalse };
 enum class VerifyMode { kNone, kQuick, kFull };
 enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
 enum class LogFormat { kText, kJson };
+// What /metrics carries (docs/configuration.md, "http.metrics"): kFull has the job-duration
+// histogram per database and task; kSummary has it per task only (one per daemon), for
+// thousands of databases.
+enum class MetricsDetail { kFull, kSummary };
 enum class AttemptsDirection { kUp, kDown };
 
 const char* ToString(CheckpointMode m);
@@ -34,6 +38,7 @@ const char* ToString(ConvertAutoVacuum m);  // "auto" | "true" | "false"
 const char* ToString(VerifyMode m);
 const char* ToString(TimeFormat m);
 const char* ToString(LogFormat m);
+const char* ToString(MetricsDetail m);
 const char* ToString(AttemptsDirection d);
 
 // A value the daemon writes into a column: SQL NULL, an integer, a real number or text.
@@ -170,6 +175,7 @@ struct Config {
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
   std::string http_listen = "127.0.0.1:9187";  // "" disables HTTP
+  MetricsDetail http_metrics = MetricsDetail::kFull;
   int64_t max_concurrent_jobs = 1;
   std::string journal = "target";  // "target" or an absolute path to a central journal db
   std::string lock_dir;            // "" = beside each database (extension of the contract)
