@@ -219,6 +219,7 @@ std::string NormalizedYaml(const Config& c) {
   p.Key(2, "format", ToString(c.log_format));
   p.Open(0, "http");
   p.Key(2, "listen", Quote(c.http_listen));
+  p.Key(2, "metrics", ToString(c.http_metrics));
   p.Key(0, "max_concurrent_jobs", std::to_string(c.max_concurrent_jobs));
   p.Key(0, "journal", Quote(c.journal));
   p.Key(0, "lock_dir", Quote(c.lock_dir));

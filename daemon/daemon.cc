@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -148,9 +147,8 @@ void Daemon::ApplyConfig(Config config, bool initial) {
     }
     config_ = std::move(config);
     size_t count = active.size();
-    std::set<std::string> names;
-    for (const ResolvedDatabase& db : active) names.insert(db.name);
-    metrics_.RetainDatabases(names);
+    metrics_.SetDetail(config_.http_metrics);
+    metrics_.SetDatabases(active);
     scheduler_->SetDatabases(std::move(active));
     bool all_open = count == expected;
     bool was_ready = ready_.load();
@@ -369,6 +367,7 @@ int Daemon::Run() {
   // thousand databases must not flood (or block on) the notify socket.
   scheduler_->OnJobEvent([this, last = std::chrono::steady_clock::time_point{}](
                              const std::string& db, const std::string& job, bool started) mutable {
+    metrics_.SetTaskRunning(db, job, started);
     auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::seconds(1)) return;
     last = now;

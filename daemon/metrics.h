@@ -1,24 +1,28 @@
 #pragma once
-// Prometheus metrics (CONTRACT.md section 8), names prefixed sqlite_maintd_, labelled by db
-// (and job, or check). Record() is called on worker threads after every job run;
-// Exposition() on the loop thread for GET /metrics. All members are thread-safe (one
-// mutex; Record() holds it for a few map updates).
+// Prometheus metrics (CONTRACT.md section 8; docs/monitoring/README.md lists every series),
+// names prefixed sqlite_maintd_, labelled by db and task (the job's name), or db and check.
+// Never `job` or `instance`: Prometheus sets those on every series of a scrape target.
+//
+// Threads: Record() runs on worker threads after every job run, SetTaskRunning() and the
+// setters on the loop thread, Exposition() on the loop thread for GET /metrics. Every member
+// is thread-safe: one mutex guards the whole store (Record() holds it for a few map updates).
 //
 // Storage is a compact struct per database, written out in the text exposition format
 // (0.0.4) on demand, with prometheus-cpp's conventions (HELP/TYPE lines, `_total`,
-// `_seconds`, `_bytes`, cumulative `le` buckets, labels sorted by name). prometheus-cpp's
-// own families cost about 25 KiB per database (a label map per series) and a scrape
-// materialized every series twice: with a thousand databases that alone was over 25 MiB
-// of the daemon's RSS (docs/performance.md, "Many databases"). Here a database costs about
-// 2-3 KiB, and a scrape allocates only its response text.
+// `_seconds`, `_bytes`, cumulative `le` buckets). prometheus-cpp's own families cost about
+// 25 KiB per database (a label map per series); here a database costs about 2-3 KiB, and a
+// scrape allocates only its response text.
 //
-// A series appears after its first value, as with prometheus-cpp; the failures and skips
-// counters of a (db, job) appear at 0 with its first run, so rate() works from the start.
+// Series exist from the start: SetDatabases() declares each database's tasks, and their
+// runs, failures and busy-skip counters, the counters of what they do (pages freed, rows
+// requeued, ...) and the running gauge appear at 0 at once, so rate() and increase() see the
+// first event. Gauges measured by a run (sizes, free pages) appear with the first run.
 
 #include <memory>
-#include <set>
 #include <string>
+#include <vector>
 
+#include "lib/config/config.h"
 #include "lib/jobs/maintained_database.h"
 
 namespace maintd {
@@ -28,18 +32,24 @@ class Metrics {
   Metrics();
   ~Metrics();
 
+  // kFull: the duration histogram per (db, task); kSummary: per task only, summed over the
+  // databases (for thousands of databases: docs/configuration.md, "http.metrics").
+  void SetDetail(MetricsDetail detail);
+  // The maintained databases: declares the tasks JobsFor() gives each one, with their series
+  // at 0, and drops the series of databases not listed (removed from the config or no
+  // longer matched by a glob), so tenants that come and go leave no stale series behind.
+  void SetDatabases(const std::vector<ResolvedDatabase>& dbs);
   // Counts the run, observes its duration, and takes the figures of its report (database
   // size, free pages, WAL size, pages freed, rows requeued and purged, lock hold).
   void Record(const ResolvedDatabase& db, const JobOutcome& outcome);
+  // sqlite_maintd_task_running{db, task}: 1 from a job's start to its end.
+  void SetTaskRunning(const std::string& db, const std::string& task, bool running);
   // Gauges that do not come from a job run.
   void SetDatabasesMaintained(size_t count);
   void SetReady(bool ready);
-  // Drops the series of databases not in `names` (removed from the config or no longer
-  // matched by a glob), so tenants that come and go neither leak memory nor leave stale
-  // series behind.
-  void RetainDatabases(const std::set<std::string>& names);
 
-  // The text exposition format (version 0.0.4), databases in name order.
+  // The text exposition format (version 0.0.4), databases in name order, then
+  // sqlite_maintd_build_info and the process_* series.
   std::string Exposition() const;
 
  private:

@@ -4,7 +4,8 @@
 #   SANITIZE=1 scripts/test.sh ASan+UBSan build in build-asan/, then ctest
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup-deps.sh
+# The tests also need promtool and prometheus (tests/monitoring).
+MAINTD_TEST_DEPS=1 ./scripts/setup-deps.sh
 if [ "${SANITIZE:-0}" = 1 ]; then
   BUILD_DIR=${BUILD_DIR:-build-asan}
   EXTRA=(-DMAINTD_SANITIZE=ON)

@@ -54,6 +54,7 @@ const char* ToString(TimeFormat m) {
   return "?";
 }
 const char* ToString(LogFormat m) { return m == LogFormat::kJson ? "json" : "text"; }
+const char* ToString(MetricsDetail m) { return m == MetricsDetail::kSummary ? "summary" : "full"; }
 const char* ToString(AttemptsDirection d) { return d == AttemptsDirection::kDown ? "down" : "up"; }
 
 }  // namespace maintd

@@ -25,6 +25,10 @@ enum class ConvertAutoVacuum { kAuto, kTrue, kFalse };
 enum class VerifyMode { kNone, kQuick, kFull };
 enum class TimeFormat { kUnix, kUnixMs, kIso8601 };
 enum class LogFormat { kText, kJson };
+// What /metrics carries (docs/configuration.md, "http.metrics"): kFull has the job-duration
+// histogram per database and task; kSummary has it per task only (one per daemon), for
+// thousands of databases.
+enum class MetricsDetail { kFull, kSummary };
 enum class AttemptsDirection { kUp, kDown };
 
 const char* ToString(CheckpointMode m);
@@ -34,6 +38,7 @@ const char* ToString(ConvertAutoVacuum m);  // "auto" | "true" | "false"
 const char* ToString(VerifyMode m);
 const char* ToString(TimeFormat m);
 const char* ToString(LogFormat m);
+const char* ToString(MetricsDetail m);
 const char* ToString(AttemptsDirection d);
 
 // A value the daemon writes into a column: SQL NULL, an integer, a real number or text.
@@ -180,6 +185,7 @@ struct Config {
   // http.listen was given in the config file: then an address that cannot be bound is a
   // startup error; the default address, when taken, only costs the endpoints (a warning).
   bool http_listen_given = false;
+  MetricsDetail http_metrics = MetricsDetail::kFull;
   int64_t max_concurrent_jobs = 1;
   std::string journal = "target";  // "target" or an absolute path to a central journal db
   std::string lock_dir;            // "" = beside each database (extension of the contract)

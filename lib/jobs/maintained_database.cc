@@ -287,6 +287,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   bool gated = !traits.proves_integrity && traits.access != DbAccess::kReplaces;
   if (gated) {
     Status admitted = gate_.Admit(stop, &gate_rows);
+    out.gate_checks = gate_rows;
     if (!admitted.ok()) {
       fail(admitted);
       for (CheckRow& row : gate_rows) out.report.checks.push_back(row);

@@ -68,6 +68,9 @@ struct JobOutcome {
   // job's own JobReport::skip_reason (e.g. "below_trigger"); "" when it did.
   std::string skip_reason;
   JobReport report;
+  // The integrity gate's own rows of this run (its quick_check at first contact), which the
+  // journal gets besides the report's; the metrics show them as health statuses.
+  std::vector<CheckRow> gate_checks;
   int64_t duration_ms = 0;
 };
 

@@ -366,5 +366,21 @@ TEST(ConfigYaml, RandomMutationsOfTheExampleNeverCrash) {
   EXPECT_GT(accepted, 0);  // some mutations only touch comments
 }
 
+// http.metrics (issue 14's lean mode): full by default, summary on request, printed back by
+// validate-config, anything else refused naming the key.
+TEST(ConfigYaml, HttpMetricsDetail) {
+  EXPECT_EQ(DefaultConfig().http_metrics, MetricsDetail::kFull);
+  Config lean = MustParse("http: { listen: \"127.0.0.1:0\", metrics: summary }\n");
+  EXPECT_EQ(lean.http_metrics, MetricsDetail::kSummary);
+  EXPECT_NE(NormalizedYaml(lean).find("  metrics: summary\n"), std::string::npos)
+      << NormalizedYaml(lean);
+  ExpectRoundTrip(lean);
+  auto bad = ParseConfigText("http: { metrics: lean }\n", "m.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("http.metrics: 'lean' is not one of full, summary"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace maintd

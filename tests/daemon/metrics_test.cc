@@ -1,5 +1,6 @@
 // daemon/metrics: the /metrics text is valid Prometheus exposition (0.0.4) with the
-// families of CONTRACT.md section 8, counts what it is told, and forgets dropped databases.
+// families of CONTRACT.md section 8, counts what it is told, declares each database's series
+// at 0, has a lean summary mode, and forgets dropped databases.
 #include "daemon/metrics.h"
 
 #include <gtest/gtest.h>
@@ -39,8 +40,8 @@ JobFigures Gauges(int64_t wal_bytes, int64_t db_bytes) {
 
 // Checks the whole text against the exposition format; returns sample name+labels -> value.
 std::map<std::string, double> Parse(const std::string& text) {
-  static const std::regex kHelp("# HELP (sqlite_maintd_[a-z_]+) .+");
-  static const std::regex kType("# TYPE (sqlite_maintd_[a-z_]+) (counter|gauge|histogram)");
+  static const std::regex kHelp("# HELP ((sqlite_maintd|process)_[a-z_]+) .+");
+  static const std::regex kType("# TYPE ((sqlite_maintd|process)_[a-z_]+) (counter|gauge|histogram)");
   static const std::regex kSample(
       R"(([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? )"
       R"(([-+0-9.e]+|\+Inf|NaN))");
@@ -54,7 +55,7 @@ std::map<std::string, double> Parse(const std::string& text) {
     if (std::regex_match(line, m, kHelp)) continue;
     if (std::regex_match(line, m, kType)) {
       family = m[1];
-      type = m[2];
+      type = m[3];
       EXPECT_TRUE(typed.insert(family).second) << "family declared twice: " << family;
       continue;
     }
@@ -100,28 +101,28 @@ TEST(Metrics, CountsRunsFailuresSkipsAndDurations) {
   metrics.SetReady(true);
 
   auto s = Parse(metrics.Exposition());
-  const std::string cp = "{db=\"app\",job=\"checkpoint\"}";
+  const std::string cp = "{db=\"app\",task=\"checkpoint\"}";
   EXPECT_EQ(s["sqlite_maintd_job_runs_total" + cp], 3);
-  EXPECT_EQ(s["sqlite_maintd_job_skips_total{db=\"app\",job=\"checkpoint\",reason=\"busy\"}"], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_skips_total{db=\"app\",task=\"checkpoint\",reason=\"busy\"}"], 1);
   EXPECT_EQ(s["sqlite_maintd_job_failures_total" + cp], 1);
-  EXPECT_EQ(s["sqlite_maintd_job_failures_total{db=\"app\",job=\"vacuum\"}"], 0);
+  EXPECT_EQ(s["sqlite_maintd_job_failures_total{db=\"app\",task=\"vacuum\"}"], 0);
   EXPECT_EQ(
-      s["sqlite_maintd_job_skips_total{db=\"app\",job=\"vacuum\",reason=\"below_trigger\"}"], 1);
+      s["sqlite_maintd_job_skips_total{db=\"app\",task=\"vacuum\",reason=\"below_trigger\"}"], 1);
   // Cumulative buckets: 2 ms and 30 ms are <= 0.05 s, 5 s is only in le="5" and above.
   EXPECT_EQ(
-      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.001\"}"],
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"0.001\"}"],
       0);
   EXPECT_EQ(
-      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.005\"}"],
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"0.005\"}"],
       1);
   EXPECT_EQ(
-      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"0.05\"}"], 2);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"1\"}"],
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"0.05\"}"], 2);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"1\"}"],
             2);
-  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"5\"}"],
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"5\"}"],
             3);
   EXPECT_EQ(
-      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",job=\"checkpoint\",le=\"+Inf\"}"], 3);
+      s["sqlite_maintd_job_duration_seconds_bucket{db=\"app\",task=\"checkpoint\",le=\"+Inf\"}"], 3);
   EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_count" + cp], 3);
   EXPECT_NEAR(s["sqlite_maintd_job_duration_seconds_sum" + cp], 5.032, 1e-9);
   // Only the successful run sets the last-success time.
@@ -167,12 +168,116 @@ TEST(Metrics, RowCountersAndLabelsAreEscaped) {
 TEST(Metrics, DroppedDatabasesDisappear) {
   Metrics metrics;
   for (const char* name : {"t1", "t2", "t3"}) metrics.Record(Db(name), Outcome("checkpoint", 1));
-  metrics.RetainDatabases({"t1", "t3"});
+  metrics.SetDatabases({Db("t1"), Db("t3")});
   std::string text = metrics.Exposition();
   EXPECT_EQ(text.find("\"t2\""), std::string::npos) << text;
   EXPECT_NE(text.find("db=\"t1\""), std::string::npos);
   EXPECT_NE(text.find("db=\"t3\""), std::string::npos);
   Parse(text);
+}
+
+TEST(Metrics, DeclaredTasksStartAtZero) {
+  Metrics metrics;
+  ResolvedDatabase db = Db("queue");
+  LeaseRequeueRule rule;
+  rule.table = "tasks";
+  db.lease_requeue.push_back(rule);
+  metrics.SetDatabases({db});
+  std::string text = metrics.Exposition();
+  auto s = Parse(text);
+  const std::string cp = "{db=\"queue\",task=\"checkpoint\"}";
+  // Counters at 0 before any run, so increase() sees the first failure, skip or dead letter.
+  EXPECT_EQ(s.count("sqlite_maintd_job_runs_total" + cp), 1u) << text;
+  EXPECT_EQ(s.count("sqlite_maintd_job_failures_total" + cp), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_job_skips_total{db=\"queue\",task=\"checkpoint\",reason=\"busy\"}"),
+            1u);
+  EXPECT_EQ(s.count("sqlite_maintd_job_failures_total{db=\"queue\",task=\"lease_requeue\"}"), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_task_running" + cp), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_rows_dead_total{db=\"queue\"}"), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_rows_requeued_total{db=\"queue\"}"), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_pages_freed_total{db=\"queue\"}"), 1u);
+  EXPECT_EQ(s.count("sqlite_maintd_wal_pin_age_seconds{db=\"queue\"}"), 1u);
+  for (const auto& [series, value] : s) {
+    if (series.rfind("sqlite_maintd_build_info", 0) == 0) continue;
+    if (series.rfind("sqlite_maintd_", 0) == 0) {
+      EXPECT_EQ(value, 0) << series;
+    }
+  }
+  // No retention rule, no backups: their counters would only ever say 0.
+  EXPECT_EQ(text.find("rows_purged_total"), std::string::npos);
+  EXPECT_EQ(text.find("backups_deleted_total"), std::string::npos);
+  // Measured gauges wait for a measurement: a size of 0 would be a lie.
+  EXPECT_EQ(text.find("database_size_bytes"), std::string::npos);
+  // Never the labels Prometheus owns.
+  EXPECT_EQ(text.find("job="), std::string::npos);
+  EXPECT_EQ(text.find("instance="), std::string::npos);
+}
+
+// The integrity gate's quick_check at first contact is a health status at once, not only
+// after the next hourly health run.
+TEST(Metrics, GateChecksAreHealthStatuses) {
+  Metrics metrics;
+  JobOutcome out = Outcome("checkpoint", 1);
+  out.gate_checks.push_back({"quick_check", HealthStatus::kHealthy, nlohmann::json::object()});
+  metrics.Record(Db("app"), out);
+  auto s = Parse(metrics.Exposition());
+  EXPECT_EQ(s.count("sqlite_maintd_health_status{check=\"quick_check\",db=\"app\"}"), 1u);
+}
+
+TEST(Metrics, RunningGaugeFollowsJobEvents) {
+  Metrics metrics;
+  metrics.SetDatabases({Db("app")});
+  const std::string key = "sqlite_maintd_task_running{db=\"app\",task=\"checkpoint\"}";
+  metrics.SetTaskRunning("app", "checkpoint", true);
+  EXPECT_EQ(Parse(metrics.Exposition())[key], 1);
+  metrics.SetTaskRunning("app", "checkpoint", false);
+  EXPECT_EQ(Parse(metrics.Exposition())[key], 0);
+  metrics.SetTaskRunning("gone", "checkpoint", true);  // dropped: no series comes back
+  EXPECT_EQ(metrics.Exposition().find("\"gone\""), std::string::npos);
+}
+
+TEST(Metrics, SummaryDetailHasOneHistogramPerTask) {
+  Metrics metrics;
+  std::vector<ResolvedDatabase> many{Db("a"), Db("b")};
+  for (int i = 0; i < 20; ++i) many.push_back(Db("tenant" + std::to_string(i)));
+  metrics.SetDatabases(many);
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  metrics.Record(Db("b"), Outcome("checkpoint", 3000));
+  size_t full = metrics.Exposition().size();
+  metrics.SetDetail(MetricsDetail::kSummary);
+  std::string text = metrics.Exposition();
+  auto s = Parse(text);
+  EXPECT_EQ(text.find("_bucket{db="), std::string::npos) << text;
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{task=\"checkpoint\",le=\"0.005\"}"], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_bucket{task=\"checkpoint\",le=\"+Inf\"}"], 2);
+  EXPECT_NEAR(s["sqlite_maintd_job_duration_seconds_sum{task=\"checkpoint\"}"], 3.002, 1e-9);
+  // The per-database counters stay.
+  EXPECT_EQ(s["sqlite_maintd_job_runs_total{db=\"b\",task=\"checkpoint\"}"], 1);
+  // 22 databases with the default jobs: the per-database histograms are most of the text.
+  EXPECT_LT(text.size() * 2, full) << "summary must be much smaller";
+}
+
+TEST(Metrics, BuildInfoAndProcessSeries) {
+  Metrics metrics;
+  auto s = Parse(metrics.Exposition());
+  std::string build;
+  for (const auto& [series, value] : s) {
+    if (series.rfind("sqlite_maintd_build_info{", 0) == 0) {
+      build = series;
+      EXPECT_EQ(value, 1);
+    }
+  }
+  EXPECT_TRUE(std::regex_match(
+      build, std::regex(R"(sqlite_maintd_build_info\{sqlite_version="3\.\d+\.\d+",version="\d+\.\d+\.\d+"\})")))
+      << build;
+  double now = static_cast<double>(time(nullptr));
+  EXPECT_GT(s["process_start_time_seconds"], now - 3600);
+  EXPECT_LE(s["process_start_time_seconds"], now + 1);
+  EXPECT_GT(s["process_resident_memory_bytes"], 1 << 20);
+  EXPECT_GT(s["process_virtual_memory_bytes"], s["process_resident_memory_bytes"]);
+  EXPECT_GE(s["process_open_fds"], 3);
+  EXPECT_GE(s["process_max_fds"], s["process_open_fds"]);
+  EXPECT_GE(s.count("process_cpu_seconds_total"), 1u);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST(HttpE2E, EndpointsAndMetrics) {
   auto runs = [&] {
     std::smatch m;
     std::string body = Get(port, "/metrics").body;
-    std::regex re("sqlite_maintd_job_runs_total\\{db=\"app\",job=\"checkpoint\"\\} ([0-9.e+]+)");
+    std::regex re("sqlite_maintd_job_runs_total\\{db=\"app\",task=\"checkpoint\"\\} ([0-9.e+]+)");
     return std::regex_search(body, m, re) ? std::stod(m[1]) : 0.0;
   };
   ASSERT_TRUE(WaitFor([&] { return runs() >= 1; }, seconds(15))) << Get(port, "/metrics").body;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <regex>
 
 namespace maintd::test {
@@ -32,7 +33,22 @@ HttpReply RawHttp(int port, const std::string& request) {
   close(fd);
   if (all.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(all.substr(9, 3));
   auto sep = all.find("\r\n\r\n");
-  if (sep != std::string::npos) reply.body = all.substr(sep + 4);
+  if (sep == std::string::npos) return reply;
+  std::string headers = all.substr(0, sep);
+  for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (headers.find("\r\ntransfer-encoding: chunked") == std::string::npos) {
+    reply.body = all.substr(sep + 4);
+    return reply;
+  }
+  // <hex size>\r\n<data>\r\n ... 0\r\n\r\n (other servers than the daemon, e.g. Prometheus)
+  for (size_t pos = sep + 4; pos < all.size();) {
+    size_t eol = all.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    size_t size = std::stoul(all.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0) break;
+    reply.body += all.substr(eol + 2, size);
+    pos = eol + 2 + size + 2;
+  }
   return reply;
 }
 

@@ -12,7 +12,8 @@ struct HttpReply {
   std::string body;
 };
 
-// One raw request over loopback; status 0 when nothing came back.
+// One raw request over loopback, read until the server closes (5 s at most); a chunked
+// body is decoded. Status 0 when nothing came back.
 HttpReply RawHttp(int port, const std::string& request);
 HttpReply Get(int port, const std::string& path);
 // The port the daemon logged it listens on ("(port N)"), waiting up to 10 s; 0 when none.
