@@ -56,7 +56,9 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
     Fail(db.status());
     return exit_code;
   }
+  ProgressLine progress_line(progress);  // outlives `maintained`, which points to it
   MaintainerOptions options = MaintainerOptionsFor(*config, *db);
+  options.progress = &progress_line;
   if (acquire) acquire(options);
   auto maintained = MaintainedDatabase::Acquire(*db, options);
   if (!maintained.ok()) {
@@ -68,12 +70,14 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
               << (*maintained)->beside_holder() << "); rotation is left to it\n";
   }
   std::shared_ptr<Job> job = make((*maintained)->db());
+  progress_line.SetLabel(job->name());
   StopToken stop;
   JobOutcome outcome;
   {
     StopOnSignal on_signal(stop);
     outcome = (*maintained)->Run(*job, JobTrigger::kCommand, stop);
   }
+  progress_line.Clear();
   if (!outcome.error.ok()) {
     Fail(outcome.error);
     return exit_code;

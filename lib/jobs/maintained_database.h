@@ -29,6 +29,7 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/maintainer_lock.h"
+#include "lib/core/progress.h"
 #include <spdlog/common.h>
 
 #include "lib/jobs/integrity_gate.h"
@@ -56,6 +57,9 @@ struct MaintainerOptions {
   // Called after every Run() (on the worker thread) with the outcome: metrics, status
   // lines. Must be thread-safe.
   std::function<void(const ResolvedDatabase&, const struct JobOutcome&)> on_outcome;
+  // Also told every run's progress reports (the command line's progress line); may be
+  // null. Called on the thread running the job; not owned; must outlive the runs.
+  ProgressSink* progress = nullptr;
 };
 
 struct JobOutcome {
@@ -93,7 +97,10 @@ class MaintainedDatabase {
   //     waits and journal writes end by the deadline;
   //   - the report's rows (and the gate's quick_check row) go to the journal unless the
   //     database is corrupt (then only to a central journal);
-  //   - the outcome is logged with db and job, and passed to on_outcome.
+  //   - while the job runs, the lock file's activity line says so ("running job=... since=...
+//     done=... total=...", run_progress.h; not beside another maintainer), and its
+//     progress reports reach options().progress;
+//   - the outcome is logged with db and job, and passed to on_outcome.
   // Never throws.
   JobOutcome Run(Job& job, JobTrigger trigger, StopToken& stop,
                  std::optional<std::chrono::steady_clock::time_point> deadline = {});
