@@ -133,8 +133,10 @@ void ProgressLine::DrawLocked() {
   if (phase_.empty()) return;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - phase_start_);
-  std::string text = "\r" + FormatProgressLine(label_, phase_, done_, total_, unit_, elapsed) +
-                     "\033[K";
+  std::string text = FormatProgressLine(label_, phase_, done_, total_, unit_, elapsed);
+  if (drawn_ && text == last_drawn_) return;  // nothing new to show
+  last_drawn_ = text;
+  text = "\r" + text + "\033[K";
   (void)!::write(fd_, text.data(), text.size());
   drawn_ = true;
 }

@@ -80,6 +80,7 @@ class ProgressLine final : public ProgressSink {
   uint64_t done_ = 0, total_ = 0;   // guarded by mu_
   std::chrono::steady_clock::time_point phase_start_{};  // guarded by mu_
   bool drawn_ = false;              // guarded by mu_: a line is on the terminal
+  std::string last_drawn_;          // guarded by mu_
   std::thread drawer_;              // runs DrawLoop while enabled_
 };
 
