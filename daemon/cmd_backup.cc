@@ -106,6 +106,7 @@ void AddBackupCommands(CLI::App& app, CommandEnv& env) {
   backup->add_option("--dest", opts->dest,
                      "directory for this one backup (default backup.dir; no rotation there)");
   backup->add_option("DB", opts->db, "database path or configured name")->required();
+  AddProgressFlags(backup, env);
   backup->callback([&env, opts] { env.exit_code = RunBackupCommand(env, *opts); });
 
   auto list_opts = std::make_shared<BackupCmdOptions>();

@@ -33,7 +33,13 @@ int RunCheck(CommandEnv& env, bool full, const std::string& db_arg) {
     return env.exit_code;
   }
   const char* name = full ? "integrity_check" : "quick_check";
+  // SQLite's integrity checks give no measure of how far they are: the line shows the
+  // phase and the time it has taken.
+  ProgressLine progress(env.progress);
+  progress.SetLabel("check");
+  progress.Report(name, 0, 0, "");
   auto integrity = RunIntegrityCheck(*conn, full, kCountedProblems, kPrintedProblems);
+  progress.Clear();
   if (!integrity.ok()) {
     env.Fail(integrity.status());
     return env.exit_code;
@@ -62,7 +68,9 @@ int RunCheck(CommandEnv& env, bool full, const std::string& db_arg) {
     }
     return 1;  // foreign keys of a corrupt database mean nothing
   }
+  progress.Report("foreign_key_check", 0, 0, "");
   auto fk = RunForeignKeyCheck(*conn);
+  progress.Clear();
   if (!fk.ok()) {
     env.Fail(fk.status());
     return env.exit_code;
@@ -90,6 +98,7 @@ void AddCheckCommand(CLI::App& app, CommandEnv& env) {
                "1 problems found");
   cmd->add_flag("--full", *full, "PRAGMA integrity_check instead of quick_check");
   cmd->add_option("DB", *db, "database path or configured name")->required();
+  AddProgressFlags(cmd, env);
   cmd->callback([&env, full, db] { env.exit_code = RunCheck(env, *full, *db); });
 }
 

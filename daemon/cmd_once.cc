@@ -42,9 +42,13 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
   std::string busy_hint;  // printed once at the end
   int exit_code = 0;
   StopToken stop;
+  ProgressLine progress(env.progress);  // outlives every `maintained` below
   for (const ResolvedDatabase& db : *targets) {
     ScopedLogContext db_log_context(db.name);  // db (and job) fields of the log lines
     auto maintained = MaintainedDatabase::Acquire(db, env.MaintainerOptionsFor(*config, db));
+    MaintainerOptions options = env.MaintainerOptionsFor(*config, db);
+    options.progress = &progress;
+    auto maintained = MaintainedDatabase::Acquire(db, options);
     if (!maintained.ok()) {
       std::cerr << "sqlite-maintd: " << db.name << ": " << maintained.status().message() << "\n";
       if (std::string hint = WhatToDo(maintained.status()); !hint.empty()) {
@@ -64,7 +68,9 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
     }
     for (auto& job : jobs) {
       ScopedLogContext job_log_context(db.name, job->name());
+      progress.SetLabel(db.name + " " + job->name());
       JobOutcome out = (*maintained)->Run(*job, JobTrigger::kOnce, stop);
+      progress.Clear();
       std::cout << db.name << " " << out.job << " " << ToString(out.status)
                 << (out.skipped ? " skipped" : "") << " " << out.duration_ms << "ms "
                 << (out.error.ok() ? out.report.summary : out.error.message()) << "\n";
@@ -91,6 +97,7 @@ void AddOnceCommand(CLI::App& app, CommandEnv& env) {
       "once", "run every enabled job (or one) once against each database, now, and exit");
   cmd->add_option("--job", opts->job, "only this job (" + KnownJobNamesText() + ")");
   cmd->add_option("DB", opts->dbs, "database paths or configured names (default: all)");
+  AddProgressFlags(cmd, env);
   cmd->callback([&env, opts] { env.exit_code = RunOnce(env, *opts); });
 }
 

@@ -71,6 +71,7 @@ void AddRestoreCommand(CLI::App& app, CommandEnv& env) {
                 "content (they are removed; the pre-restore copy keeps them)");
   cmd->add_option("BACKUP", opts->backup, "backup file")->required()->check(CLI::ExistingFile);
   cmd->add_option("DB", opts->db, "database path or configured name")->required();
+  AddProgressFlags(cmd, env);
   cmd->callback([&env, opts] { env.exit_code = RunRestoreCommand(env, *opts); });
 }
 

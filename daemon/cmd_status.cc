@@ -10,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/commands.h"
+#include "daemon/status_running.h"
 #include "lib/inspect/db_stats.h"
 #include "lib/core/maintainer_lock.h"
+#include "lib/core/units.h"
 #include "lib/jobs/integrity_gate.h"
 #include "lib/journal/journal_reader.h"
 #include "lib/wal/pin.h"
@@ -31,18 +33,7 @@ std::string FormatAge(int64_t s) {
 }
 
 // 2.1 GiB, 512.0 KiB, 900 B.
-std::string HumanBytes(int64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
+std::string HumanBytes(int64_t b) { return FormatApproxSize(b); }
 
 struct StatusOptions {
   bool json = false;
@@ -146,6 +137,7 @@ std::string WalPinText(const nlohmann::json& j) {
 nlohmann::json DatabaseStatus(const Config& config, const ResolvedDatabase& db) {
   nlohmann::json j = {{"name", db.name}, {"path", db.path}};
   j["integrity"] = IntegrityStatus(config, db, nlohmann::json::object());
+  j["running"] = RunningStatus(db.path, config.lock_dir, SystemClockNow());
   OpenOptions ro;
   ro.read_only = true;
   ro.busy_timeout = db.policy.busy_timeout;
@@ -213,6 +205,7 @@ std::string TextLine(const nlohmann::json& j) {
   line += buf;
   line += integrity_text;
   if (std::string pin = WalPinText(j); !pin.empty()) line += " | " + pin;
+  line += RunningText(j["running"]);
   for (const auto& [job, o] : j["jobs"].items()) {
     line += " | " + job + "=" + o["status"].get<std::string>() + "@" + o["at"].get<std::string>();
   }

@@ -27,6 +27,7 @@ void AddVacuumCommand(CLI::App& app, CommandEnv& env) {
   inc->excludes(full)->excludes(into);
   full->excludes(into);
   cmd->add_option("DB", *db, "database path or configured name")->required();
+  AddProgressFlags(cmd, env);
   cmd->callback([&env, o, incremental, full_flag, db] {
     o->method = *incremental ? VacuumCommand::kIncremental
                 : *full_flag ? VacuumCommand::kFull

@@ -59,7 +59,9 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
   }
   // Every line this command logs has db (and, once the job is made, job) fields.
   ScopedLogContext db_log_context(db->name);
+  ProgressLine progress_line(progress);  // outlives `maintained`, which points to it
   MaintainerOptions options = MaintainerOptionsFor(*config, *db);
+  options.progress = &progress_line;
   if (acquire) acquire(options);
   auto maintained = MaintainedDatabase::Acquire(*db, options);
   if (!maintained.ok()) {
@@ -72,12 +74,14 @@ int CommandEnv::RunCommandJob(const std::string& db_arg, const JobMaker& make,
   }
   std::shared_ptr<Job> job = make((*maintained)->db());
   ScopedLogContext job_log_context(db->name, job->name());
+  progress_line.SetLabel(job->name());
   StopToken stop;
   JobOutcome outcome;
   {
     StopOnSignal on_signal(stop);
     outcome = (*maintained)->Run(*job, JobTrigger::kCommand, stop);
   }
+  progress_line.Clear();
   if (!outcome.error.ok()) {
     Fail(outcome.error);
     return exit_code;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lib/config/config.h"
+#include "daemon/progress_line.h"
 #include "lib/core/status.h"
 #include "lib/jobs/maintained_database.h"
 
@@ -32,6 +33,9 @@ class CommandEnv {
   // One-shot commands log warnings and errors only (their results go to stdout) unless
   // --log-level says otherwise; `run` logs at the configured level.
   bool daemon_mode = false;
+  // --progress / --no-progress (AddProgressFlags, daemon/progress_line.h): whether a
+  // one-shot command draws its job's progress line on stderr.
+  ProgressMode progress = ProgressMode::kAuto;
 
   // Loads the config (see GlobalOptions) and sets up logging. Config errors are
   // Status::Config (exit 78), already naming file, key and reason.
@@ -60,7 +64,8 @@ class CommandEnv {
   // A one-shot maintainer command (analyze, checkpoint, vacuum, backup, restore): acquires
   // `db_arg`, builds its job with `make` and runs it through the one door
   // (MaintainedDatabase::Run), with SIGINT/SIGTERM asking the job to stop at its next safe
-  // point (a second signal kills the process as usual). Prints the report's output line
+  // point (a second signal kills the process as usual), drawing the job's progress line on
+  // stderr per `progress` (erased before the result is printed). Prints the report's output line
   // (or its summary) on stdout, or the error on stderr. Returns the exit code: 0 done, 1
   // failed / refused / corrupt / critical, 2 usage, 75 busy or another maintainer, 78
   // config. `acquire` adjusts the maintainer options (restore to a new path).

@@ -68,7 +68,8 @@ Status MakeDirs(const std::string& dir, mode_t mode) {
   return FsyncDir(DirName(dir));
 }
 
-Result<int64_t> CopyFileDurable(const std::string& from, const std::string& to, mode_t mode) {
+Result<int64_t> CopyFileDurable(const std::string& from, const std::string& to, mode_t mode,
+                                ProgressSink* progress, std::string_view phase) {
   Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return Errno("open", from);
   Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
@@ -108,6 +109,11 @@ Result<int64_t> CopyFileDurable(const std::string& from, const std::string& to, 
     }
     if (n == 0) break;
     total += n;
+    if (progress != nullptr) {
+      struct stat st {};
+      uint64_t size = ::fstat(in.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+      ReportProgress(progress, phase, static_cast<uint64_t>(total), size, "bytes");
+    }
   }
   if (::fsync(out.get()) != 0) return fail(Errno("fsync", to));
   if (out.Close() != 0) return fail(Errno("close", to));

@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 
 namespace maintd {
@@ -26,7 +28,10 @@ Status MakeDirs(const std::string& dir, mode_t mode);
 
 // Copies `from` to `to` byte for byte and fsyncs `to` before returning. `to` must not exist
 // (O_EXCL); it is created with `mode`. On error `to` is removed. Returns the bytes copied.
-Result<int64_t> CopyFileDurable(const std::string& from, const std::string& to, mode_t mode);
+// `progress` (may be null) is told `phase`, bytes copied of the source's size, per chunk.
+Result<int64_t> CopyFileDurable(const std::string& from, const std::string& to, mode_t mode,
+                                ProgressSink* progress = nullptr,
+                                std::string_view phase = "copy");
 
 // Writes `content` to `path` atomically and durably: a temp file beside it, fsync, rename,
 // fsync of the directory.

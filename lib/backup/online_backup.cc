@@ -75,7 +75,8 @@ Status StopRequested(const StopToken& stop, const Clock& clock,
 
 // Copies every page of `source` into `dest` in chunks under the caller's read transaction.
 Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, StopToken& stop,
-                 const Clock& clock, std::optional<SteadyTime> deadline, int64_t* steps) {
+                 const Clock& clock, std::optional<SteadyTime> deadline, int64_t* steps,
+                 ProgressSink* progress) {
   sqlite3_backup* b = sqlite3_backup_init(dest.db(), "main", source.raw(), "main");
   if (b == nullptr) {
     return StatusFromSqlite(sqlite3_errcode(dest.db()),
@@ -88,6 +89,9 @@ Status CopyPages(Connection& source, TempBackup& dest, int64_t chunk_pages, Stop
     if (rc == SQLITE_OK || rc == SQLITE_DONE) {
       ++*steps;
       dest.WriteBack();
+      int total = sqlite3_backup_pagecount(b);
+      ReportProgress(progress, "copy", static_cast<uint64_t>(total - sqlite3_backup_remaining(b)),
+                     static_cast<uint64_t>(total), "pages");
       if (rc == SQLITE_DONE) break;
       status = StopRequested(stop, clock, deadline);
       if (!status.ok()) break;
@@ -199,12 +203,16 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
                 temp.path());
   auto copy_start = Steady::now();
   if (pinned->file_copy) {
+    int64_t copied = 0;  // the furthest byte written (the overlay rewrites earlier pages)
     auto write = [&](const void* data, int64_t n, int64_t offset) {
+      copied = std::max(copied, offset + n);
       return temp.Write(data, n, offset);
     };
     auto after_chunk = [&]() -> Status {
       ++r.steps;
       temp.WriteBack();
+      ReportProgress(options.progress, "copy", static_cast<uint64_t>(copied),
+                     static_cast<uint64_t>(db_bytes), "bytes");
       return StopRequested(token, clock, deadline);
     };
     MAINTD_RETURN_IF_ERROR(
@@ -213,7 +221,8 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
     MAINTD_RETURN_IF_ERROR(temp.OpenDb());
     int64_t chunk_pages =
         std::max<int64_t>(16, options.chunk_bytes / std::max<int64_t>(r.page_size, 512));
-    MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, token, clock, deadline, &r.steps));
+    MAINTD_RETURN_IF_ERROR(CopyPages(source, temp, chunk_pages, token, clock, deadline, &r.steps,
+                                     options.progress));
   }
   snapshot.End();  // release the snapshot at once: checkpoints may pass it again
   r.copy_ms = MsSince(copy_start);
@@ -221,12 +230,14 @@ Result<BackupResult> TakeBackup(Connection& source, const BackupOptions& options
                 r.page_count, r.copy_ms, r.steps);
 
   auto sync_start = Steady::now();
+  ReportProgress(options.progress, "sync", 0, 0, "bytes");
   MAINTD_RETURN_IF_ERROR(temp.SyncAndClose());
   MAINTD_RETURN_IF_ERROR(FsyncDir(options.dir));
   r.sync_ms = MsSince(sync_start);
   spdlog::debug("backup of {}: synced in {} ms", r.source, r.sync_ms);
 
   auto verify_start = Steady::now();
+  ReportProgress(options.progress, "verify", 0, 0, "pages");
   auto header = ReadDbHeader(temp.path());
   if (!header.ok()) return Status::Failed("backup copy is damaged: " + header.status().message());
   if (header->file_size != db_bytes) {

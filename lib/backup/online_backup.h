@@ -48,6 +48,7 @@
 
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 #include "lib/sqlite/connection.h"
 #include "lib/sqlite/stop_token.h"
@@ -72,6 +73,10 @@ struct BackupOptions {
   BackupMethod method = BackupMethod::kAuto;
   // Free bytes available in `dir`; empty = statvfs. Tests inject values here.
   std::function<Result<int64_t>(const std::string& dir)> free_bytes;
+  // Told "copy" after every chunk (bytes of the snapshot written, file copy; pages copied
+  // of the snapshot's, page copy), then the phases "sync" and "verify" (no measure). May be
+  // null.
+  ProgressSink* progress = nullptr;
 };
 
 struct BackupResult {

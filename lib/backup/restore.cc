@@ -111,6 +111,7 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   }
   // 1. The backup must be good before anything is touched. A pre-restore copy with its
   // -wal (the runbook's undo of a forced restore) is restored with that -wal's content.
+  ReportProgress(options.progress, "verify_backup", 0, 0, "pages");
   std::string source = backup;
   RemovedOnExit merged_copy;
   if (FileSize(backup + "-wal") > 0 && IsPreRestoreCopy(backup)) {
@@ -162,7 +163,7 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
     // partial file under the pre-restore name (the crash tests found one).
     std::string copy_tmp = db + ".pre-restore-tmp";
     MAINTD_RETURN_IF_ERROR(RemoveIfExists(copy_tmp));  // a crashed restore's (we hold the lock)
-    auto copied = CopyFileDurable(db, copy_tmp, mode);
+    auto copied = CopyFileDurable(db, copy_tmp, mode, options.progress, "keep_previous");
     if (!copied.ok()) return copied.status();
     for (const char* suffix : {"-wal", "-journal"}) {
       if (FileSize(db + suffix) <= 0) continue;
@@ -192,7 +193,7 @@ Result<RestoreResult> RestoreBackup(const std::string& backup, const std::string
   // 6. Temp file, check, rename over.
   std::string tmp = db + ".restore-tmp";
   MAINTD_RETURN_IF_ERROR(RemoveIfExists(tmp));  // a crashed restore's leftover (we hold the lock)
-  auto copied = CopyFileDurable(source, tmp, mode);
+  auto copied = CopyFileDurable(source, tmp, mode, options.progress, "copy");
   if (!copied.ok()) return copied.status();
   auto header = ReadDbHeader(tmp);
   if (!header.ok() || header->file_size != backup_bytes) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "lib/core/clock.h"
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 
 namespace maintd {
@@ -38,6 +39,9 @@ struct RestoreOptions {
   std::string lock_dir;  // the maintainer lock's directory ("" = beside the database)
   bool lock_held = false;  // the caller holds the maintainer lock already (step 2 skipped)
   const Clock* clock = &RealClock::Instance();
+  // Told the phases: "verify_backup" (integrity_check, no measure), "keep_previous" and
+  // "copy" (bytes copied of the file's size). May be null.
+  ProgressSink* progress = nullptr;
 };
 
 struct RestoreResult {

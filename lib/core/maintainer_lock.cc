@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace maintd {
@@ -26,20 +27,50 @@ std::string ReadAll(int fd) {
   return content;
 }
 
-std::string NoteOf(const std::string& content) {
-  size_t nl = content.find('\n');
-  if (nl == std::string::npos) return "";
-  std::string note = content.substr(nl + 1);
-  while (!note.empty() && (note.back() == '\n' || note.back() == ' ')) note.pop_back();
-  return note;
+constexpr char kActivityPrefix[] = "activity ";
+
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
 }
 
-Status WriteContent(int fd, const std::string& note) {
+// "<pid>\n", then an optional note line and an optional "activity ..." line, in any order.
+MaintainerLock::Content Parse(const std::string& content) {
+  MaintainerLock::Content c;
+  size_t nl = content.find('\n');
+  std::string first = content.substr(0, nl);
+  if (!first.empty() && first.find_first_not_of("0123456789 ") == std::string::npos) {
+    c.pid = static_cast<pid_t>(std::atol(first.c_str()));
+  }
+  if (nl == std::string::npos) return c;
+  size_t pos = nl + 1;
+  while (pos < content.size()) {
+    size_t end = content.find('\n', pos);
+    std::string line = OneLine(content.substr(pos, end == std::string::npos ? end : end - pos));
+    if (line.rfind(kActivityPrefix, 0) == 0) {
+      c.activity = line.substr(sizeof kActivityPrefix - 1);
+    } else if (!line.empty() && c.note.empty()) {
+      c.note = line;
+    }
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return c;
+}
+
+Status WriteContent(int fd, const std::string& note, const std::string& activity) {
   std::string content = std::to_string(::getpid()) + "\n";
   if (!note.empty()) content += note + "\n";
-  if (::ftruncate(fd, 0) != 0) return Status::IoError(std::string("ftruncate: ") + std::strerror(errno));
+  if (!activity.empty()) content += kActivityPrefix + activity + "\n";
+  // Write first, then cut the old tail: a reader never sees an empty file.
   if (::pwrite(fd, content.data(), content.size(), 0) != static_cast<ssize_t>(content.size())) {
     return Status::IoError(std::string("write: ") + std::strerror(errno));
+  }
+  if (::ftruncate(fd, static_cast<off_t>(content.size())) != 0) {
+    return Status::IoError(std::string("ftruncate: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
@@ -77,30 +108,50 @@ Result<MaintainerLock> MaintainerLock::Acquire(const std::string& db_path,
     }
     return Status::IoError("flock " + path + ": " + std::strerror(err));
   }
-  (void)WriteContent(fd, NoteOf(ReadAll(fd)));  // our pid, the note kept
-  return MaintainerLock(fd, path);
+  // Our pid, the note kept; the last holder's activity is not ours.
+  std::string note = Parse(ReadAll(fd)).note;
+  (void)WriteContent(fd, note, "");
+  return MaintainerLock(fd, path, note);
+}
+
+Status MaintainerLock::Rewrite() {
+  if (fd_ < 0) return Status::Failed("lock released");
+  return WriteContent(fd_, note_, activity_);
 }
 
 Status MaintainerLock::WriteNote(const std::string& note) {
-  if (fd_ < 0) return Status::Failed("lock released");
-  std::string one_line = note;
-  for (char& c : one_line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return WriteContent(fd_, one_line);
+  std::lock_guard lock(*mu_);
+  note_ = OneLine(note);
+  return Rewrite();
+}
+
+Status MaintainerLock::WriteActivity(const std::string& activity) {
+  std::lock_guard lock(*mu_);
+  activity_ = OneLine(activity);
+  return Rewrite();
+}
+
+MaintainerLock::Content MaintainerLock::Read(const std::string& db_path,
+                                             const std::string& lock_dir) {
+  int fd = ::open(LockPathFor(db_path, lock_dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  Content c = Parse(ReadAll(fd));
+  ::close(fd);
+  return c;
 }
 
 std::string MaintainerLock::ReadNote(const std::string& db_path, const std::string& lock_dir) {
-  int fd = ::open(LockPathFor(db_path, lock_dir).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string note = NoteOf(ReadAll(fd));
-  ::close(fd);
-  return note;
+  return Read(db_path, lock_dir).note;
 }
 
 MaintainerLock::MaintainerLock(MaintainerLock&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)) {
+    : fd_(other.fd_),
+      path_(std::move(other.path_)),
+      mu_(std::move(other.mu_)),
+      note_(std::move(other.note_)),
+      activity_(std::move(other.activity_)) {
   other.fd_ = -1;
+  other.mu_ = std::make_unique<std::mutex>();
 }
 
 MaintainerLock& MaintainerLock::operator=(MaintainerLock&& other) noexcept {
@@ -108,7 +159,11 @@ MaintainerLock& MaintainerLock::operator=(MaintainerLock&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
     path_ = std::move(other.path_);
+    mu_ = std::move(other.mu_);
+    note_ = std::move(other.note_);
+    activity_ = std::move(other.activity_);
     other.fd_ = -1;
+    other.mu_ = std::make_unique<std::mutex>();
   }
   return *this;
 }

@@ -100,6 +100,19 @@ Result<int64_t> ParseSize(std::string_view text) {
   return static_cast<int64_t>(std::llround(total));
 }
 
+std::string FormatApproxSize(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
 std::string FormatSize(int64_t bytes) {
   if (bytes == 0) return "0";
   struct Unit { int64_t n; const char* name; };

@@ -20,6 +20,8 @@ Result<Millis> ParseDuration(std::string_view text);
 std::string FormatDuration(Millis d);  // "5m", "1500ms", "0"
 
 Result<int64_t> ParseSize(std::string_view text);
+// Rounded, for people: "900 B", "12.3 MiB", "2.1 GiB" (not parseable back).
+std::string FormatApproxSize(int64_t bytes);
 std::string FormatSize(int64_t bytes);  // "64MiB" when exact, else bytes
 
 struct TimeOfDay {

@@ -29,6 +29,7 @@ class BackupJob final : public Job {
     opts.min_free_disk_factor = db.policy.vacuum.min_free_disk_factor;
     opts.free_bytes = options_.free_bytes;
     if (options_.chunk_bytes > 0) opts.chunk_bytes = options_.chunk_bytes;
+    opts.progress = ctx.progress;
 
     // Leftovers of a crashed run: safe to remove only as the maintainer (beside it, a temp
     // file may be the daemon's backup in progress).

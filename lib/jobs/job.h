@@ -12,6 +12,7 @@
 
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 #include "lib/inspect/file_signature.h"
 #include "lib/journal/journal.h"
@@ -73,6 +74,10 @@ struct JobContext {
   // What the maintainer remembers of this database's WAL pins between runs (owned by
   // MaintainedDatabase; null: every probe is "seen now").
   WalPinTracker* wal_pins = nullptr;
+  // Where the job reports how far it has got (lib/core/progress.h: from this thread, as
+  // often as cheap; the sink throttles). The runner's sink writes the lock file's "running"
+  // line and forwards to the command line; null in tests that do not care.
+  ProgressSink* progress = nullptr;
 
   Connection& conn() const { return *connection; }
 };

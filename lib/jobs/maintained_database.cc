@@ -4,6 +4,7 @@
 
 #include "lib/inspect/db_stats.h"
 #include "lib/jobs/health_checks.h"
+#include "lib/jobs/run_progress.h"
 #include "lib/vacuum/busy_timeout_cap.h"
 
 namespace maintd {
@@ -281,6 +282,17 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
       }
     }
   }
+  // What runs, for `status` (the lock file's activity line) and the caller's sink; the
+  // line is removed when this returns.
+  RunProgress progress(job.name(), *options_.clock, options_.progress,
+                       !lock_ ? RunProgress::WriteActivity() : RunProgress::WriteActivity([this](const std::string& line) {
+                         Status s = lock_->WriteActivity(line);
+                         if (!s.ok()) {
+                           spdlog::debug("db={} activity not kept in {}: {}", path_,
+                                         lock_->path(), s.message());
+                         }
+                       }));
+  progress.Start();
 
   // The gate: jobs that check integrity themselves run on a read-only connection whatever
   // is known; a restore replaces the file; everything else waits for a sound verdict.
@@ -322,6 +334,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
                  trigger, deadline};
   ctx.beside_maintainer = beside();
   ctx.wal_pins = &wal_pins_;
+  ctx.progress = &progress;
   IntegrityState known = gate_.state();
   if (known.verdict == IntegrityVerdict::kSound && known.this_process &&
       known.source == "quick_check") {

@@ -29,6 +29,7 @@
 #include "lib/config/config.h"
 #include "lib/core/clock.h"
 #include "lib/core/maintainer_lock.h"
+#include "lib/core/progress.h"
 #include <spdlog/common.h>
 
 #include "lib/jobs/change_tracker.h"
@@ -57,6 +58,9 @@ struct MaintainerOptions {
   // Called after every Run() (on the worker thread) with the outcome: metrics, status
   // lines. Must be thread-safe.
   std::function<void(const ResolvedDatabase&, const struct JobOutcome&)> on_outcome;
+  // Also told every run's progress reports (the command line's progress line); may be
+  // null. Called on the thread running the job; not owned; must outlive the runs.
+  ProgressSink* progress = nullptr;
 };
 
 struct JobOutcome {
@@ -97,20 +101,22 @@ class MaintainedDatabase {
   //   - the job gets a read-only connection (kReadOnly), a read-write one (kWrites) or
   //     none (kReplaces), registered with `stop`; under `deadline` (steady clock) lock
   //     waits and journal writes end by the deadline;
-    //   - the report's rows (and the gate's quick_check row) go to the journal unless the
+  //   - the report's rows (and the gate's quick_check row) go to the journal unless the
   //     database is corrupt (then only to a central journal); rows the journal cannot take
   //     because the database is locked (a busy skip in `journal: target` mode) are kept,
   //     with their time, and written before the next run's rows; while rows are kept, or
   //     when the run itself met a locked database, the write waits at most 100 ms, so a
   //     locked database costs each run about one busy_timeout, not two;
+  //   - while the job runs, the lock file's activity line says so ("running job=... since=...
+  //     done=... total=...", run_progress.h; not beside another maintainer), and its
+  //     progress reports reach options().progress;
   //   - the outcome is logged with db and job, and passed to on_outcome.
   // Scheduled runs of jobs that skip when unchanged (JobTraits::skips_when_unchanged) first
   // read the database's FileSignature: when nothing changed since the job settled (or the
   // files prove there is nothing to do, after a first real run), the run is an "unchanged"
-  // skip: no gate, no
-  // connection, no journal row; logged at debug and passed to on_outcome (the skip
-  // counter). Other triggers (once, commands, shutdown) always run. Every run that does
-  // run records the signature after it (change_tracker.h).
+  // skip: no gate, no connection, no journal row; logged at debug and passed to on_outcome
+  // (the skip counter). Other triggers (once, commands, shutdown) always run. Every run that
+  // does run records the signature after it (change_tracker.h).
   // Never throws.
   JobOutcome Run(Job& job, JobTrigger trigger, StopToken& stop,
                  std::optional<std::chrono::steady_clock::time_point> deadline = {});

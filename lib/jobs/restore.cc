@@ -15,6 +15,7 @@ class RestoreJob final : public Job {
   Result<JobReport> Run(JobContext& ctx) override {
     RestoreOptions options = options_;
     options.clock = &ctx.clock;
+    options.progress = ctx.progress;
     auto result = RestoreBackup(backup_, ctx.db.path, options);
     if (!result.ok()) return result.status();
     JobReport report;

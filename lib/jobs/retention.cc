@@ -112,6 +112,7 @@ Status RetentionJob::ArchiveRows(JobContext& ctx, const TableInfo& info, Archive
     }
     first = false;
     MAINTD_RETURN_IF_ERROR(ArchiveStep(archive, *ids, p));
+    ReportProgress(ctx.progress, "archive", static_cast<uint64_t>(p.archived), 0, "rows");
   }
 }
 
@@ -172,6 +173,7 @@ Status RetentionJob::DeleteRows(JobContext& ctx, const TableInfo& info, bool arc
     p.deleted += changed;
     p.skipped += static_cast<int64_t>(ids->size()) - changed;
     ++p.batches;
+    ReportProgress(ctx.progress, "delete", static_cast<uint64_t>(p.deleted), 0, "rows");
     // Copy this batch's WAL frames back now, from here, without waiting for anyone
     // (PASSIVE): otherwise the WAL passes the auto-checkpoint threshold and the
     // application's next commit does that work while it holds its transaction open.

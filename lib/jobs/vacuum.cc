@@ -114,6 +114,8 @@ class VacuumJob final : public Job {
     req.incremental.max_lock_hold = policy.max_lock_hold;
     req.incremental.checkpoint = !stats->litestream;
     req.incremental.deadline = ctx.deadline;
+    req.incremental.progress = ctx.progress;
+    req.full.progress = ctx.progress;
     req.full.convert_to_incremental = plan.convert;
     req.full.min_free_disk_factor = policy.min_free_disk_factor;
     req.full.checkpoint_wait = policy.max_lock_hold;

@@ -84,6 +84,7 @@ FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, St
   bool in_place = o.into.empty();
   bool wal = stats->journal_mode == "wal";
   out.started = true;
+  ReportProgress(o.progress, in_place ? "full_vacuum" : "vacuum_into", 0, 0, "pages");
   if (in_place) {
     if (o.convert_to_incremental) {
       out.status = conn.Exec("PRAGMA auto_vacuum=INCREMENTAL");
@@ -100,6 +101,7 @@ FullVacuumOutcome RunFullVacuum(Connection& conn, const FullVacuumOptions& o, St
     }
   }
   if (in_place && wal && out.status.ok() && !stop.aborted()) {
+    ReportProgress(o.progress, "checkpoint", 0, 0, "pages");
     auto ck = CheckpointAfterVacuum(conn, o.checkpoint_wait, stop, clock);
     out.checkpoint_busy = !ck.ok() || ck->busy;
   }

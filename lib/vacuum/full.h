@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lib/core/clock.h"
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 #include "lib/inspect/db_stats.h"
 #include "lib/sqlite/connection.h"
@@ -35,6 +36,9 @@ struct FullVacuumOptions {
   double min_free_disk_factor = 2.0;
   std::string temp_dir;        // "" = SqliteTempDir()
   Millis checkpoint_wait{50};  // busy timeout of the TRUNCATE checkpoint after
+  // Told the phase only ("full_vacuum" or "vacuum_into", then "checkpoint"; total 0): SQLite
+  // gives no measure of a VACUUM's rebuild. May be null.
+  ProgressSink* progress = nullptr;
 };
 
 // The free-disk rule: one entry per directory checked.

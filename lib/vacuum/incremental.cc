@@ -125,6 +125,9 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
   out.freelist_before = stats->freelist_count;
   out.file_size_before = stats->file_size;
   bool wal = stats->journal_mode == "wal";
+  const uint64_t to_free = static_cast<uint64_t>(
+      o.max_pages > 0 ? std::min(o.max_pages, out.freelist_before) : out.freelist_before);
+  ReportProgress(o.progress, "incremental", 0, to_free, "pages");
   {
     ConnectionSettings settings(conn, wal);
     const double budget_us = std::max<double>(1000.0, o.max_lock_hold.count() * 1000.0);
@@ -159,6 +162,8 @@ IncrementalOutcome RunIncrementalVacuum(Connection& conn, const IncrementalOptio
       out.pages_freed += s.pages;
       out.largest_step_pages = std::max(out.largest_step_pages, s.pages);
       out.max_lock_hold_ms = std::max(out.max_lock_hold_ms, s.hold_us / 1000.0);
+      ReportProgress(o.progress, "incremental", static_cast<uint64_t>(out.pages_freed), to_free,
+                     "pages");
       if (s.reached_done || s.pages == 0) break;
       if (o.max_pages > 0 && out.pages_freed >= o.max_pages) break;
 

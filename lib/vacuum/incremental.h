@@ -27,6 +27,7 @@
 #include <string>
 
 #include "lib/core/clock.h"
+#include "lib/core/progress.h"
 #include "lib/core/status.h"
 #include "lib/sqlite/connection.h"
 #include "lib/sqlite/stop_token.h"
@@ -42,6 +43,9 @@ struct IncrementalOptions {
   // Hard end (the clock's steady time): no new step starts after it; the caller's timer
   // interrupts a step still running.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Told "incremental", pages freed of the pages to free (the freelist at the start, or
+  // max_pages), after every step. May be null.
+  ProgressSink* progress = nullptr;
 };
 
 constexpr int64_t kProbePages = 32;
