@@ -45,7 +45,6 @@ int RunOnce(CommandEnv& env, const OnceOptions& opts) {
   ProgressLine progress(env.progress);  // outlives every `maintained` below
   for (const ResolvedDatabase& db : *targets) {
     ScopedLogContext db_log_context(db.name);  // db (and job) fields of the log lines
-    auto maintained = MaintainedDatabase::Acquire(db, env.MaintainerOptionsFor(*config, db));
     MaintainerOptions options = env.MaintainerOptionsFor(*config, db);
     options.progress = &progress;
     auto maintained = MaintainedDatabase::Acquire(db, options);
