@@ -38,11 +38,14 @@ class MaintainerLock {
   // The state note of a database's lock file, read without taking the lock; "" when there
   // is none or the file cannot be read.
   static std::string ReadNote(const std::string& db_path, const std::string& lock_dir);
+  // The note the file held when Acquire() took it (saves reading the file again).
+  const std::string& note_at_acquire() const { return note_at_acquire_; }
 
  private:
   MaintainerLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_ = -1;
   std::string path_;
+  std::string note_at_acquire_;
 };
 
 }  // namespace maintd
