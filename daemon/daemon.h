@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,10 @@ class Daemon {
   void Abort();
   void Reload();
   // Control thread: resolves `config` (+ cli dbs), acquires new databases, drops removed
-  // ones; then hands the set to the scheduler on the loop thread.
-  void ApplyConfig(Config config, bool initial);
+  // ones; then hands the set to the scheduler on the loop thread. `resolved_already`: the
+  // databases of `config`, when the caller has just resolved them.
+  void ApplyConfig(Config config, bool initial,
+                   std::optional<std::vector<ResolvedDatabase>> resolved_already = std::nullopt);
   void ScheduleRescan();
   void ScheduleWatchdog();
   // Listens on http.listen (loop thread, before the scheduler starts). An error only when
@@ -59,6 +62,10 @@ class Daemon {
   Status StartHttp();
   void SetReady(bool ready);
   MaintainerOptions OptionsFor(const Config& config, const ResolvedDatabase& db);
+  // Control thread: MaintainedDatabase::Acquire for each of `dbs`, several at once; the
+  // results in the order of `dbs`.
+  std::vector<Result<std::unique_ptr<MaintainedDatabase>>> AcquireAll(
+      const Config& config, const std::vector<const ResolvedDatabase*>& dbs);
   Result<std::vector<ResolvedDatabase>> ResolveAll(const Config& config);
   std::shared_ptr<MaintainedDatabase> Find(const std::string& path);
 

@@ -63,13 +63,16 @@ class MaintainerLock {
   // The state note of a database's lock file, read without taking the lock; "" when there
   // is none or the file cannot be read.
   static std::string ReadNote(const std::string& db_path, const std::string& lock_dir);
+  // The note the file held when Acquire() took it (saves reading the file again).
+  const std::string& note_at_acquire() const { return note_at_acquire_; }
 
  private:
   MaintainerLock(int fd, std::string path, std::string note)
-      : fd_(fd), path_(std::move(path)), note_(std::move(note)) {}
+      : fd_(fd), path_(std::move(path)), note_at_acquire_(note), note_(std::move(note)) {}
   Status Rewrite();  // with *mu_ held
   int fd_ = -1;
   std::string path_;
+  std::string note_at_acquire_;  // immutable after Acquire()
   std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   std::string note_;      // guarded by *mu_
   std::string activity_;  // guarded by *mu_

@@ -26,6 +26,10 @@ bool ChangedData(const JobFigures& f) {
   return f.rows_requeued > 0 || f.rows_dead > 0 || f.rows_purged > 0 || f.pages_freed > 0;
 }
 
+// How long LastRun()'s cache serves when no Run() clears it first (a reload long after the
+// start reads the journal again).
+constexpr Millis kLastRunsFor = std::chrono::minutes(1);
+
 std::string FirstProblem(const JobReport& report) {
   for (const CheckRow& row : report.checks) {
     if (row.status == HealthStatus::kCritical) return FirstProblem(row);
@@ -51,7 +55,8 @@ MaintainedDatabase::MaintainedDatabase(ResolvedDatabase db, MaintainerOptions op
                                                 path_, lock_->path(), s.message());
                                  }
                                }},
-          ParseIntegrityNote(MaintainerLock::ReadNote(db.path, options_.lock_dir))),
+          ParseIntegrityNote(lock_ ? lock_->note_at_acquire()
+                                   : MaintainerLock::ReadNote(db.path, options_.lock_dir))),
       db_(std::move(db)) {}
 
 Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
@@ -166,13 +171,21 @@ spdlog::level::level_enum MaintainedDatabase::LogLevelFor(const JobOutcome& out,
 }
 
 std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
-  if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
-    return std::nullopt;
+  std::lock_guard lock(last_runs_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!last_runs_ || now - last_runs_read_ > kLastRunsFor) {
+    if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
+      return std::nullopt;
+    }
+    auto journal = Journal::Open(path_, options_.journal, *options_.clock, JournalAccess::kRead);
+    if (!journal.ok()) return std::nullopt;
+    auto runs = (*journal)->LastRuns();
+    if (!runs.ok()) return std::nullopt;
+    last_runs_ = std::move(runs).value();
+    last_runs_read_ = now;
   }
-  auto journal = Journal::Open(path_, options_.journal, *options_.clock, JournalAccess::kRead);
-  if (!journal.ok()) return std::nullopt;
-  auto last = (*journal)->LastRun(job.journal_key());
-  return last.ok() ? *last : std::nullopt;
+  auto it = last_runs_->find(job.journal_key());
+  return it == last_runs_->end() ? std::nullopt : std::optional<SystemTime>(it->second);
 }
 
 MaintainedDatabase::~MaintainedDatabase() {
@@ -232,6 +245,10 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   std::unique_ptr<Journal> journal;
   std::vector<CheckRow> gate_rows;
   auto finish = [&]() -> JobOutcome {
+    {
+      std::lock_guard lock(last_runs_mu_);
+      last_runs_.reset();  // this run may have added journal rows
+    }
     out.duration_ms = ElapsedMs(start);
     std::string what = out.error.ok() ? out.report.summary : out.error.ToString();
     spdlog::log(LogLevelFor(out, what), "db={} job={} status={}{} duration_ms={} {}",

@@ -15,12 +15,13 @@
 // Thread-safety: Run() and LastRun() may be called from worker threads, but Run() never
 // concurrently for one database (the scheduler never overlaps jobs on a database;
 // one-shot commands are single-threaded). LastRun() may run beside a Run() (the
-// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; gate_, wal_pins_ and
-// changes_ guard themselves;
+// scheduler's lookup thread). mu_ guards db_ and orphans_repaired_; last_runs_mu_ guards
+// last_runs_; gate_, wal_pins_ and changes_ guard themselves;
 // the rest is immutable after Acquire().
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -121,7 +122,10 @@ class MaintainedDatabase {
   JobOutcome Run(Job& job, JobTrigger trigger, StopToken& stop,
                  std::optional<std::chrono::steady_clock::time_point> deadline = {});
 
-  // The job's last run from the journal (read-only; nullopt when none or unreadable).
+  // The job's last run from the journal (read-only; nullopt when none or unreadable). The
+  // scheduler asks for every job of a database in a row at start: the first call reads the
+  // last runs of all jobs in one open of the journal and keeps them until the next Run()
+  // (which may add rows), so 10,000 databases cost 10,000 opens, not one per job.
   std::optional<SystemTime> LastRun(const Job& job) const;
 
   // Acquired without the lock, beside another maintainer (MaintainerOptions): that
@@ -166,6 +170,11 @@ class MaintainedDatabase {
   std::vector<TimedCheckRow> unwritten_rows_;  // guarded by mu_
   WalPinTracker wal_pins_;         // guards itself (pin_tracker.h)
   ChangeTracker changes_;          // guards itself (change_tracker.h)
+  // LastRun()'s cache: the journal's last runs by journal key; nullopt = read again. Reset
+  // at the end of every Run(); read again when older than a minute.
+  mutable std::mutex last_runs_mu_;
+  mutable std::optional<std::map<std::string, SystemTime>> last_runs_;  // guarded by last_runs_mu_
+  mutable std::chrono::steady_clock::time_point last_runs_read_;        // guarded by last_runs_mu_
 };
 
 }  // namespace maintd

@@ -284,6 +284,28 @@ Result<std::optional<SystemTime>> Journal::LastRun(const std::string& check_type
   return std::optional<SystemTime>(*t);
 }
 
+Result<std::map<std::string, SystemTime>> Journal::LastRuns() {
+  std::map<std::string, SystemTime> out;
+  auto exist = TablesExist();
+  if (!exist.ok()) return exist.status();
+  if (!*exist) return out;
+  auto stmt = conn_.Prepare(
+      "SELECT check_type, max(checked_ts) FROM sqlite_health_checks WHERE db_path=?1 "
+      "AND check_type <> 'vacuum' GROUP BY check_type UNION ALL "
+      "SELECT 'vacuum', max(started_ts) FROM sqlite_vacuum_log WHERE db_path=?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, db_path_);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (stmt->IsNull(1)) continue;
+    auto t = ParseSqliteUtc(stmt->Text(1));
+    if (t.ok()) out[stmt->Text(0)] = *t;
+  }
+  return out;
+}
+
 Result<std::optional<CheckRow>> Journal::LastCheck(const std::string& check_type) {
   auto exist = TablesExist();
   if (!exist.ok()) return exist.status();

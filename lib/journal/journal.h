@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -115,6 +116,10 @@ class Journal {
   // Time of the newest row for `check_type` (or of the newest vacuum run when check_type is
   // "vacuum"), nullopt when none. The scheduler's memory across restarts.
   Result<std::optional<SystemTime>> LastRun(const std::string& check_type);
+  // LastRun of every check_type at once (and "vacuum"), in one read: the scheduler seeds
+  // all of a database's jobs from it (one open per database, not one per job). Empty when
+  // the tables do not exist.
+  Result<std::map<std::string, SystemTime>> LastRuns();
   // The newest row of a check: status and details.
   Result<std::optional<CheckRow>> LastCheck(const std::string& check_type);
   // The newest quick_check / integrity_check row (the integrity gate's evidence).

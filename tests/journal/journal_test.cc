@@ -91,14 +91,24 @@ TEST(Journal, VacuumRowLifecycleAndOrphanRepair) {
   EXPECT_FALSE((*journal)->BeginVacuum("bogus").ok());
 }
 
-TEST(Journal, LastRunPruneAndCentralJournal) {
+// Two databases a and b journaling into one central journal, on a fake clock.
+struct CentralPair {
   TempDir dir;
   std::string a = dir.File("a.db"), b = dir.File("b.db"), central = dir.File("journal.db");
-  test::MakeWalDb(a, 10);
-  test::MakeWalDb(b, 10);
-  FakeClock clock(*ParseSqliteUtc("2026-01-10 12:00:00"));
-  auto ja = Journal::Open(a, {central, Millis(1000)}, clock);
-  auto jb = Journal::Open(b, {central, Millis(1000)}, clock);
+  FakeClock clock{*ParseSqliteUtc("2026-01-10 12:00:00")};
+  Result<std::unique_ptr<Journal>> ja = Open(a);
+  Result<std::unique_ptr<Journal>> jb = Open(b);
+  Result<std::unique_ptr<Journal>> Open(const std::string& db) {
+    test::MakeWalDb(db, 10);
+    return Journal::Open(db, {central, Millis(1000)}, clock);
+  }
+};
+
+TEST(Journal, LastRunPruneAndCentralJournal) {
+  CentralPair p;
+  const std::string &a = p.a, &b = p.b, &central = p.central;
+  FakeClock& clock = p.clock;
+  auto &ja = p.ja, &jb = p.jb;
   ASSERT_TRUE(ja.ok() && jb.ok());
   ASSERT_TRUE((*ja)->RecordCheck({"analyze", HealthStatus::kHealthy, {}}).ok());
   clock.Advance(std::chrono::hours(24 * 10));
@@ -119,6 +129,41 @@ TEST(Journal, LastRunPruneAndCentralJournal) {
   ASSERT_TRUE(outcomes.ok());
   ASSERT_EQ(outcomes->size(), 1u);
   EXPECT_EQ((*outcomes)[0].status, "warning");
+}
+
+// LastRuns (one read seeds all of a database's jobs) agrees with LastRun for each check
+// type; "vacuum" comes from the vacuum log only, and other databases' rows in a central
+// journal do not count.
+TEST(JournalTest, LastRunsAgreesWithLastRunForEveryJob) {
+  CentralPair p;
+  const std::string &a = p.a, &b = p.b, &central = p.central;
+  FakeClock& clock = p.clock;
+  auto &ja = p.ja, &jb = p.jb;
+  ASSERT_TRUE(ja.ok() && jb.ok());
+  EXPECT_TRUE((*ja)->LastRuns()->empty());
+  ASSERT_TRUE((*ja)->RecordCheck({"checkpoint", HealthStatus::kHealthy, {}}).ok());
+  clock.Advance(std::chrono::minutes(5));
+  ASSERT_TRUE((*ja)->RecordCheck({"checkpoint", HealthStatus::kHealthy, {}}).ok());
+  ASSERT_TRUE((*ja)->RecordCheck({"vacuum", HealthStatus::kHealthy, {}}).ok());
+  clock.Advance(std::chrono::minutes(5));
+  ASSERT_TRUE((*jb)->RecordCheck({"analyze", HealthStatus::kHealthy, {}}).ok());
+  auto runs = (*ja)->LastRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->count("checkpoint"), 1u);
+  EXPECT_EQ(FormatSqliteUtc(runs->at("checkpoint")), "2026-01-10 12:05:00");
+  EXPECT_EQ(runs->count("analyze"), 0u) << "b's row";
+  EXPECT_EQ(runs->count("vacuum"), 0u) << "a health row named vacuum is not a vacuum run";
+  for (const char* type : {"checkpoint", "analyze", "vacuum"}) {
+    auto one = (*ja)->LastRun(type);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->has_value(), runs->count(type) == 1) << type;
+  }
+  auto id = (*ja)->BeginVacuum("incremental");
+  ASSERT_TRUE(id.ok());
+  runs = (*ja)->LastRuns();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->count("vacuum"), 1u);
+  EXPECT_EQ(runs->at("vacuum"), **(*ja)->LastRun("vacuum"));
 }
 
 }  // namespace
