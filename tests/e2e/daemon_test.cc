@@ -27,7 +27,9 @@ bool JournalHas(const std::string& db, const std::string& check_type) {
 
 // Lines of JSON log `text` whose "db" and "job" fields are `db` and `job` and whose message
 // is a job run's outcome line ("... status=...").
-int JsonLinesWith(const std::string& text, const std::string& db, const std::string& job) {
+// JSON lines whose db and job fields are exactly these and whose msg contains `in_msg`.
+int JsonLinesWith(const std::string& text, const std::string& db, const std::string& job,
+                  const std::string& in_msg = " status=") {
   std::istringstream lines(text);
   std::string line;
   int n = 0;
@@ -35,7 +37,7 @@ int JsonLinesWith(const std::string& text, const std::string& db, const std::str
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.contains("db") || !j.contains("job")) continue;
     if (j["db"] == db && j["job"] == job &&
-        j["msg"].get<std::string>().find(" status=") != std::string::npos) {
+        j["msg"].get<std::string>().find(in_msg) != std::string::npos) {
       ++n;
     }
   }
@@ -354,13 +356,18 @@ TEST(DaemonE2E, JsonLogLinesOfTheDaemonHaveDbAndJobFields) {
   std::string db = dir.File("app.db");
   MakeWalDb(db, 10);
   std::string config = dir.File("c.yaml");
-  WriteFile(config, "http: { listen: \"\" }\nlog: { format: json }\n"
+  WriteFile(config, "http: { listen: \"\" }\nlog: { format: json, level: debug }\n"
                     "defaults: { checkpoint: { every: 1s } }\n"
                     "databases:\n  - name: queue\n    path: " + db + "\n");
   ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
-  // Scheduled runs log on the scheduler's workers: two checkpoint runs, two lines.
-  EXPECT_TRUE(WaitFor([&] { return JsonLinesWith(daemon.Stderr(), "queue", "checkpoint") >= 2; },
-                      seconds(20)))
+  // Scheduled runs log on the scheduler's workers: a real checkpoint run, then unchanged
+  // skips (debug lines), two lines at least.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return JsonLinesWith(daemon.Stderr(), "queue", "checkpoint") >= 1 &&
+               JsonLinesWith(daemon.Stderr(), "queue", "checkpoint", "skipped (unchanged)") >= 1;
+      },
+      seconds(20)))
       << daemon.Stderr();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
