@@ -3,7 +3,8 @@
 # Idempotent: prints nothing and installs nothing when everything is already present.
 # MAINTD_FUZZ_DEPS=1 adds clang and libFuzzer (libclang-rt-14-dev) for fuzz/run.sh.
 # MAINTD_PACKAGE_DEPS=1 adds lintian and man-db for scripts/package.sh (the .deb check).
-# MAINTD_TEST_DEPS=1 adds what only the tests use: Debian's `prometheus` (promtool and the
+# MAINTD_TEST_DEPS=1 adds what only the tests use: man-db (the man page test runs `man
+# --warnings`) and Debian's `prometheus` (promtool and the
 # server, 2.42) for tests/monitoring (scripts/test.sh sets it).
 set -euo pipefail
 
@@ -30,7 +31,7 @@ fi
 # The package also installs a systemd unit; the tests never start it: they run the binary
 # on a loopback port of their own (in containers without systemd, policy-rc.d keeps it off).
 if [ "${MAINTD_TEST_DEPS:-0}" = 1 ]; then
-  PACKAGES+=(prometheus)
+  PACKAGES+=(prometheus man-db)
 fi
 
 missing=()
