@@ -116,13 +116,15 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
     }
   }
   dbs_ = std::move(next);
+  RebuildIndex();
   return seeds;
 }
 
 void Planner::Seed(const std::string& db, const std::string& entry_id,
                    std::optional<SystemTime> last_run, SystemTime now) {
+  auto it = dbs_.find(db);
   Entry* e = FindEntry(db, entry_id);
-  if (!e || e->due || e->running_dispatch) return;
+  if (it == dbs_.end() || !e || e->due || e->running_dispatch) return;
   SystemTime at_once = now + JitterFor(db, entry_id, e->schedule);
   if (e->schedule.daily_at) {
     const TimeOfDay& t = *e->schedule.daily_at;
@@ -135,43 +137,41 @@ void Planner::Seed(const std::string& db, const std::string& entry_id,
   } else {
     e->due = std::min(*last_run + e->schedule.every, now + e->schedule.every);
   }
+  Reindex(it->second);
 }
 
 std::vector<Dispatch> Planner::TakeDue(SystemTime now) {
   Resync(now);
   std::vector<Dispatch> out;
   if (running_ >= max_concurrent_) return out;
-  // One candidate per idle database: its earliest due entry.
-  struct Candidate {
-    Db* db;
-    Entry* entry;
-  };
-  std::vector<Candidate> candidates;
-  for (auto& [name, d] : dbs_) {
-    if (d.busy_dispatch != 0 || d.removed) continue;
+  // Databases whose earliest due entry has come join the ready set (round-robin order).
+  while (!waiting_.empty() && std::get<0>(*waiting_.begin()) <= now) {
+    Db* d = std::get<2>(*waiting_.begin());
+    waiting_.erase(waiting_.begin());
+    ready_.emplace(d->last_served, d->indexed_due, d->order, d);
+    ready_by_due_.emplace(d->indexed_due, d->order, d);
+    d->slot = Db::Slot::kReady;
+  }
+  while (running_ < max_concurrent_ && !ready_.empty()) {
+    Db* db = std::get<3>(*ready_.begin());
+    Unindex(*db);
+    // Its earliest due entry (ties: JobsFor order); due, since the database was ready.
     Entry* best = nullptr;
-    for (Entry& e : d.entries) {
-      if (!e.due || e.running_dispatch || *e.due > now) continue;
+    for (Entry& e : db->entries) {
+      if (!e.due || e.running_dispatch) continue;
       if (!best || *e.due < *best->due) best = &e;
     }
-    if (best) candidates.push_back({&d, best});
-  }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    return std::tie(a.db->last_served, *a.entry->due, a.db->order) <
-           std::tie(b.db->last_served, *b.entry->due, b.db->order);
-  });
-  for (const Candidate& c : candidates) {
-    if (running_ >= max_concurrent_) break;
+    if (!best) continue;
     Dispatch d;
-    d.db = c.db->db;
-    d.job = c.entry->job;
-    d.entry_id = c.entry->id;
-    d.due = *c.entry->due;
+    d.db = db->db;
+    d.job = best->job;
+    d.entry_id = best->id;
+    d.due = *best->due;
     d.started = now;
     d.id = next_dispatch_id_++;
-    c.entry->running_dispatch = d.id;
-    c.db->busy_dispatch = d.id;
-    c.db->last_served = ++serve_seq_;
+    best->running_dispatch = d.id;
+    db->busy_dispatch = d.id;
+    db->last_served = ++serve_seq_;
     ++running_;
     out.push_back(std::move(d));
   }
@@ -185,6 +185,7 @@ void Planner::Finished(const Dispatch& dispatch, SystemTime now) {
   d.busy_dispatch = 0;
   --running_;
   if (d.removed) {
+    Unindex(d);
     dbs_.erase(it);
     return;
   }
@@ -198,19 +199,54 @@ void Planner::Finished(const Dispatch& dispatch, SystemTime now) {
       e.due = next > now ? next : now + std::min(e.schedule.every, kMaxRerunDelay);
     }
   }
+  Reindex(d);
 }
 
 std::optional<SystemTime> Planner::NextWakeup() const {
   if (running_ >= max_concurrent_) return std::nullopt;
   std::optional<SystemTime> best;
-  for (const auto& [name, d] : dbs_) {
-    if (d.busy_dispatch != 0 || d.removed) continue;
-    for (const Entry& e : d.entries) {
-      if (!e.due || e.running_dispatch) continue;
-      if (!best || *e.due < *best) best = e.due;
-    }
+  if (!waiting_.empty()) best = std::get<0>(*waiting_.begin());
+  if (!ready_by_due_.empty()) {
+    SystemTime ready = std::get<0>(*ready_by_due_.begin());
+    if (!best || ready < *best) best = ready;
   }
   return best;
+}
+
+void Planner::Unindex(Db& d) {
+  if (d.slot == Db::Slot::kWaiting) {
+    waiting_.erase({d.indexed_due, d.order, &d});
+  } else if (d.slot == Db::Slot::kReady) {
+    ready_.erase({d.last_served, d.indexed_due, d.order, &d});
+    ready_by_due_.erase({d.indexed_due, d.order, &d});
+  }
+  d.slot = Db::Slot::kNone;
+}
+
+void Planner::Reindex(Db& d) {
+  Unindex(d);
+  if (d.busy_dispatch != 0 || d.removed) return;
+  std::optional<SystemTime> earliest;
+  for (const Entry& e : d.entries) {
+    if (!e.due || e.running_dispatch) continue;
+    if (!earliest || *e.due < *earliest) earliest = e.due;
+  }
+  if (!earliest) return;
+  // Filed as waiting even when already due: the next TakeDue() moves it to ready_ in the
+  // same order a full scan would have used.
+  d.indexed_due = *earliest;
+  d.slot = Db::Slot::kWaiting;
+  waiting_.emplace(d.indexed_due, d.order, &d);
+}
+
+void Planner::RebuildIndex() {
+  waiting_.clear();
+  ready_.clear();
+  ready_by_due_.clear();
+  for (auto& [name, d] : dbs_) {
+    d.slot = Db::Slot::kNone;
+    Reindex(d);
+  }
 }
 
 void Planner::Resync(SystemTime now) {
@@ -225,6 +261,7 @@ void Planner::Resync(SystemTime now) {
       if (*e.due > latest) e.due = latest;
     }
   }
+  RebuildIndex();
 }
 
 Planner::Entry* Planner::FindEntry(const std::string& db, const std::string& entry_id) {

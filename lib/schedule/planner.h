@@ -29,12 +29,19 @@
 //   past (a slow job does not spin); `daily_at` -> the next occurrence after now.
 // - When the wall clock moves backwards (by more than a second), due times are pulled in to
 //   at most now + every (`every`) or the next occurrence (`daily_at`).
+//
+// Cost: TakeDue(), NextWakeup(), Seed() and Finished() are O(log n) in the number of
+// databases (plus the entries of the one database they touch): each idle database is
+// indexed by its earliest due entry, so ten thousand tenants do not make every job start
+// scan them all. SetDatabases() and a backwards clock step rebuild the index (O(n log n)).
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lib/config/config.h"
@@ -128,16 +135,35 @@ class Planner {
     uint64_t last_served = 0;    // serve_seq_ when a job last started here; 0: never
     size_t order = 0;            // position in the last SetDatabases()
     bool removed = false;        // kept only until its running job finishes
+    // Where the index holds this database (see Reindex): nowhere (busy, removed or nothing
+    // seeded), in waiting_ (its earliest due lies after the last TakeDue's now) or in
+    // ready_ (due; ordered for round robin). indexed_due is the key it was filed under.
+    enum class Slot { kNone, kWaiting, kReady } slot = Slot::kNone;
+    SystemTime indexed_due{};
   };
+  // (earliest due, order): idle databases whose earliest due entry is not yet due.
+  using WaitingKey = std::tuple<SystemTime, size_t, Db*>;
+  // (last served, earliest due, order): idle databases with a due entry, in start order.
+  using ReadyKey = std::tuple<uint64_t, SystemTime, size_t, Db*>;
 
   Entry* FindEntry(const std::string& db, const std::string& entry_id);
   const Entry* FindEntry(const std::string& db, const std::string& entry_id) const;
   // Pulls due times in after the wall clock moved backwards.
   void Resync(SystemTime now);
+  // Files `d` under its earliest due entry (or nowhere); call after any change to its
+  // entries, busy state or removal. Unindex() takes it out.
+  void Reindex(Db& d);
+  void Unindex(Db& d);
+  // Rebuilds the whole index (after dbs_ was replaced or every due time may have moved).
+  void RebuildIndex();
 
   int max_concurrent_;
   Millis max_start_jitter_;
-  std::map<std::string, Db> dbs_;
+  std::map<std::string, Db> dbs_;  // node addresses are stable: the index points into it
+  std::set<WaitingKey> waiting_;
+  std::set<ReadyKey> ready_;
+  // The due times of ready_, for NextWakeup(): (earliest due, order, db).
+  std::set<WaitingKey> ready_by_due_;
   int running_ = 0;
   uint64_t next_dispatch_id_ = 1;
   uint64_t serve_seq_ = 0;
