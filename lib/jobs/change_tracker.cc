@@ -5,6 +5,7 @@ namespace maintd {
 bool ChangeTracker::Observe(const FileSignature& now) {
   std::lock_guard lock(mu_);
   if (ours_ && ours_->SameAs(now)) return true;
+  if (ours_) changed_since_first_contact_ = true;
   for (auto& [name, state] : jobs_) state.settled = false;
   ours_ = now;
   return false;
@@ -38,6 +39,7 @@ void ChangeTracker::Record(const std::string& job, bool settled, bool changed_da
   std::lock_guard lock(mu_);
   if (changed_data) {
     for (auto& [name, state] : jobs_) state.settled = false;
+    changed_since_first_contact_ = true;
   }
   ours_ = after;
   JobState& state = jobs_[job];
@@ -57,7 +59,11 @@ bool ChangeTracker::SettledUnchanged(const FileSignature& now,
   if (!ours_ || !ours_->SameAs(now)) return false;
   for (const std::string& job : jobs) {
     auto it = jobs_.find(job);
-    if (it == jobs_.end() || !it->second.settled) return false;
+    if (it != jobs_.end() && it->second.settled) continue;
+    // A job this process never ran (the daily ANALYZE before its slot) has nothing to catch
+    // up on while the database has not changed since we first saw it.
+    const bool never_ran = it == jobs_.end() || !it->second.last_real_run;
+    if (!never_ran || changed_since_first_contact_) return false;
   }
   return true;
 }

@@ -61,7 +61,9 @@ class ChangeTracker {
   // After a config reload (the jobs' policy may have changed): every job unsettled.
   void UnsettleAll();
   // True when nothing changed since our last run (`now` equals `ours`) and each of `jobs`
-  // is settled: the shutdown maintenance has nothing to add.
+  // is settled, or never ran in this process while the database has not changed since our
+  // first look at it (no outside write, no data changed by our own runs): the shutdown
+  // maintenance has nothing to add.
   bool SettledUnchanged(const FileSignature& now, const std::vector<std::string>& jobs) const;
 
  private:
@@ -73,6 +75,9 @@ class ChangeTracker {
   mutable std::mutex mu_;
   std::optional<FileSignature> ours_;     // guarded by mu_
   std::map<std::string, JobState> jobs_;  // by job name; guarded by mu_
+  // An outside write seen, or data changed by one of our runs, since the first Observe();
+  // guarded by mu_.
+  bool changed_since_first_contact_ = false;
 };
 
 }  // namespace maintd
