@@ -29,8 +29,13 @@ Result<DbHeader> ReadDbHeader(const std::string& path) {
   int stat_rc = ::fstat(fd, &st);
   ::close(fd);
   if (n < 0 || stat_rc != 0) return Status::IoError("cannot read " + path);
+  return ParseDbHeader(h, static_cast<size_t>(n), static_cast<int64_t>(st.st_size), path);
+}
+
+Result<DbHeader> ParseDbHeader(const unsigned char* h, size_t n, int64_t file_size,
+                               const std::string& path) {
   DbHeader hdr;
-  hdr.file_size = static_cast<int64_t>(st.st_size);
+  hdr.file_size = file_size;
   if (hdr.file_size == 0) return hdr;
   if (n < 100 || std::memcmp(h, "SQLite format 3", 16) != 0) {
     return Status::Corrupt(path + " is not an SQLite database (bad header)");
@@ -43,6 +48,7 @@ Result<DbHeader> ReadDbHeader(const std::string& path) {
   hdr.page_size = ps;
   hdr.read_version = h[18];
   hdr.write_version = h[19];
+  hdr.change_counter = Be32(h + 24);
   hdr.header_page_count = Be32(h + 28);
   hdr.header_count_valid = hdr.header_page_count > 0 && Be32(h + 24) == Be32(h + 92);
   hdr.freelist_count = Be32(h + 36);

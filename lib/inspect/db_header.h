@@ -23,6 +23,7 @@ namespace maintd {
 struct DbHeader {
   int64_t file_size = 0;
   int64_t page_size = 0;
+  int64_t change_counter = 0;       // bytes 24..27
   int64_t header_page_count = 0;    // bytes 28..31
   bool header_count_valid = false;  // change counter == version-valid-for (fileformat2)
   int read_version = 0;             // byte 18: 1 rollback journal, 2 WAL
@@ -40,5 +41,11 @@ struct DbHeader {
 // is invalid, or its size does not match the header (truncated or padded). An empty file
 // (a valid empty database) gives page_size 0. NotFound when it does not exist.
 Result<DbHeader> ReadDbHeader(const std::string& path);
+
+// Decodes and checks the first `n` bytes of a database file of `file_size` bytes (the same
+// rules as ReadDbHeader, which reads them; `path` only names the file in errors). For
+// readers that got the bytes another way (FileSignature: through the open-files registry).
+Result<DbHeader> ParseDbHeader(const unsigned char* h, size_t n, int64_t file_size,
+                               const std::string& path);
 
 }  // namespace maintd

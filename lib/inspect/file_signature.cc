@@ -89,6 +89,8 @@ FileSignature ReadFileSignature(const std::string& path) {
       sig.change_counter = BigEndian32(h + 24);
       sig.page_count = BigEndian32(h + 28);
       sig.freelist_count = BigEndian32(h + 36);
+      auto parsed = ParseDbHeader(h, sizeof h, static_cast<int64_t>(st.st_size), path);
+      if (parsed.ok()) sig.header = *parsed;
     } else if (st.st_size == 0) {
       sig.header_known = true;  // an empty database: no header yet, nothing to read
     }

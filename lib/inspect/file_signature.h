@@ -26,7 +26,10 @@
 // ReadIfNoConnectionOpen. The -shm is never touched here.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "lib/inspect/db_header.h"
 
 namespace maintd {
 
@@ -43,6 +46,9 @@ struct FileSignature {
   // false the signature equals no other (the caller does the work).
   bool header_known = false;
   uint32_t change_counter = 0, page_count = 0, freelist_count = 0;
+  // The same header decoded and checked (ParseDbHeader); nullopt when unknown or not a
+  // sound header (then no job may conclude anything from it).
+  std::optional<DbHeader> header;
 
   // True when both were read completely (header known on both sides) and every part is
   // the same: nothing was written to the database or its WAL in between.
@@ -50,6 +56,9 @@ struct FileSignature {
   // The WAL holds at least one frame (more than its 32-byte header): there may be
   // something to checkpoint.
   bool WalHasFrames() const { return wal_exists && wal_size > 32; }
+  // The main file's header is the database's current state: known, sound, and no WAL
+  // frame can hold a newer page 1.
+  bool HeaderIsCurrent() const { return header.has_value() && !WalHasFrames(); }
   // One line for debug logs: sizes, counters, salts.
   std::string Describe() const;
 };

@@ -27,6 +27,11 @@ bool ChangeTracker::RanBefore(const std::string& job) const {
   return it != jobs_.end() && it->second.last_real_run.has_value();
 }
 
+bool ChangeTracker::Knows(const std::string& job) const {
+  std::lock_guard lock(mu_);
+  return jobs_.count(job) > 0;
+}
+
 void ChangeTracker::MarkSettled(const std::string& job, const std::string& probe, SystemTime) {
   std::lock_guard lock(mu_);
   JobState& state = jobs_[job];

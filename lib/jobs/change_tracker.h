@@ -12,7 +12,8 @@
 //     unsettled, and `ours` becomes that signature.
 //   - After a run (Record): `ours` is the signature read then. The job is settled when a
 //     scheduled run of it finished with nothing left to do (JobReport::settled); the first
-//     scheduled run after the start is always real (RanBefore). A run that changed the
+//     scheduled run after the start is always real (RanBefore), unless the files alone
+//     prove there is nothing to do (Job::NothingToDo: MarkSettled). A run that changed the
 //     application's data (rows requeued or deleted, pages freed) unsettles the other jobs.
 //   - A settled job skips (MaySkip) while `ours` still holds, its probe (cheap checks that
 //     move with time: Job::ChangeProbe) still reads the same, and its last real run is
@@ -51,6 +52,8 @@ class ChangeTracker {
   // True once `job` had a real run in this process (the first scheduled run after the
   // start is always real: it journals a row and establishes `ours`).
   bool RanBefore(const std::string& job) const;
+  // True once `job` ran or was settled by a pre-open skip in this process.
+  bool Knows(const std::string& job) const;
   // After a pre-open skip that proves there is nothing to do (e.g. no WAL frames to
   // checkpoint): the job is settled against the signature just observed.
   void MarkSettled(const std::string& job, const std::string& probe, SystemTime now);

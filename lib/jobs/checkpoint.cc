@@ -23,7 +23,9 @@ class CheckpointJob final : public Job {
     return t;
   }
   // No frame in the WAL (absent, or its header only): nothing to checkpoint.
-  bool NothingToDo(const FileSignature& sig) const override { return !sig.WalHasFrames(); }
+  bool NothingToDo(const ResolvedDatabase&, const FileSignature& sig) const override {
+    return !sig.WalHasFrames();
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     auto start = std::chrono::steady_clock::now();

@@ -145,8 +145,10 @@ class Job {
   // needs the same probe as at the settled run. Cheap (stat/statvfs only), any thread.
   virtual std::string ChangeProbe(const ResolvedDatabase&, const Clock&) const { return ""; }
   // For jobs that skip when unchanged: true when what the files show proves there is
-  // nothing to do, whatever ran before (a checkpoint with no WAL frames).
-  virtual bool NothingToDo(const FileSignature&) const { return false; }
+  // nothing to do, whatever ran before, the first run after the start included (a
+  // checkpoint with no WAL frames; a vacuum check whose current header is below the
+  // trigger). Must be decided from `sig` and the policy alone: no connection, no journal.
+  virtual bool NothingToDo(const ResolvedDatabase&, const FileSignature&) const { return false; }
 };
 
 // Helpers for jobs building their report.

@@ -283,17 +283,26 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     const bool unchanged = changes_.Observe(before);
     if (trigger == JobTrigger::kScheduled && traits.skips_when_unchanged) {
       const SystemTime now = options_.clock->Now();
-      const bool nothing =
-          before.exists && changes_.RanBefore(out.job) && job.NothingToDo(before);
+      // Proven from the files (no WAL frame to checkpoint, a current header below the
+      // vacuum trigger): skipped at first contact too.
+      const bool nothing = before.exists && job.NothingToDo(settings, before);
+      const bool first_look = !changes_.Knows(out.job);
       if (nothing) changes_.MarkSettled(out.job, probe, now);
       if (nothing || (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
         out.skipped = true;
         out.skip_reason = out.report.skip_reason = "unchanged";
         out.report.summary = nothing ? "nothing to do: " + before.Describe()
                                      : "unchanged since its last run: " + before.Describe();
+        // The gauges the job's run would have set, from the same files.
+        out.report.figures.db_bytes = before.size;
+        out.report.figures.wal_bytes = before.wal_exists ? before.wal_size : 0;
+        if (before.HeaderIsCurrent()) out.report.figures.freelist_count = before.header->freelist_count;
         out.duration_ms = ElapsedMs(start);
-        spdlog::debug("db={} job={} skipped (unchanged) {}", settings.name, out.job,
-                      out.report.summary);
+        // The first look of each job after the start says so at info (the operator sees
+        // every job reach every database once); later skips log at debug only.
+        spdlog::log(first_look ? spdlog::level::info : spdlog::level::debug,
+                    "db={} job={} skipped (unchanged) {}", settings.name, out.job,
+                    out.report.summary);
         if (options_.on_outcome) options_.on_outcome(settings, out);
         return out;
       }

@@ -114,8 +114,8 @@ class MaintainedDatabase {
   //   - the outcome is logged with db and job, and passed to on_outcome.
   // Scheduled runs of jobs that skip when unchanged (JobTraits::skips_when_unchanged) first
   // read the database's FileSignature: when nothing changed since the job settled (or the
-  // files prove there is nothing to do, after a first real run), the run is an "unchanged"
-  // skip: no gate, no connection, no journal row; logged at debug and passed to on_outcome
+  // files prove there is nothing to do: Job::NothingToDo, at first contact too), the run is
+  // an "unchanged" skip: no gate, no connection, no journal row; logged at debug and passed to on_outcome
   // (the skip counter). Other triggers (once, commands, shutdown) always run. Every run that
   // does run records the signature after it (change_tracker.h).
   // Never throws.

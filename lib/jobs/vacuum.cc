@@ -85,6 +85,25 @@ class VacuumJob final : public Job {
     t.skips_when_unchanged = true;
     return t;
   }
+  // A scheduled check whose database header is current and below the trigger skips
+  // without opening it, at first contact too: PlanScheduled() would say "below trigger"
+  // (or "auto_vacuum=full") from the same figures. Not provable from the files when
+  // convert_auto_vacuum is true on an auto_vacuum=none database (its convert_at window may
+  // convert below the trigger).
+  bool NothingToDo(const ResolvedDatabase& db, const FileSignature& sig) const override {
+    if (shutdown_ || command_ || !sig.HeaderIsCurrent() || sig.header->page_size == 0) {
+      return false;
+    }
+    const DbHeader& h = *sig.header;
+    DbStats s;
+    s.page_size = h.page_size;
+    s.page_count = h.header_count_valid ? h.header_page_count : h.file_size / h.page_size;
+    s.freelist_count = h.freelist_count;
+    s.auto_vacuum = h.auto_vacuum;
+    const VacuumPolicy& p = db.policy.vacuum;
+    if (VacuumTriggered(p, s)) return false;
+    return s.auto_vacuum != 0 || p.convert_auto_vacuum != ConvertAutoVacuum::kTrue;
+  }
 
   Result<JobReport> Run(JobContext& ctx) override {
     auto start = SteadyClock::now();

@@ -49,8 +49,14 @@ TEST(DaemonE2E, FillsTheJournalWithNoConfig) {
   std::string db = dir.File("demo.db");
   MakeWalDb(db, 2000);
   ChildProcess daemon({MaintdBinary(), "run", db}, {{"SQLITE_MAINTD_CONFIG", ""}}, dir.path());
-  EXPECT_TRUE(WaitFor([&] { return JournalHas(db, "checkpoint") && JournalHas(db, "quick_check"); },
-                      seconds(20)))
+  // The checkpoint finds no WAL frame (the file was closed cleanly): a skip, logged at info
+  // the first time, with no row (issue 14); health and journal_prune journal theirs.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return JournalHas(db, "journal_prune") && JournalHas(db, "quick_check") &&
+               CountOf(daemon.Stderr(), "job=checkpoint") >= 1;
+      },
+      seconds(20)))
       << daemon.Stderr();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(25)), 0) << daemon.Stderr();
@@ -314,7 +320,8 @@ TEST(DaemonE2E, ADailyJobThatRanTodayDoesNotRunAgainAfterARestart) {
                         dir.path());
     ASSERT_TRUE(WaitFor([&] { return count("analyze") > analyzed || start == 1; }, seconds(20)))
         << daemon.Stderr();
-    ASSERT_TRUE(WaitFor([&] { return JournalHas(db, "checkpoint"); }, seconds(20)));
+    ASSERT_TRUE(WaitFor([&] { return CountOf(daemon.Stderr(), "job=checkpoint ") >= 1; },
+                        seconds(20)));
     // Two more checkpoint runs (journaled, or skipped as unchanged: logged at debug) prove
     // the scheduler is running; the daily jobs must not repeat.
     auto checkpoint_runs = [&] { return CountOf(daemon.Stderr(), "job=checkpoint "); };

@@ -26,13 +26,15 @@ using std::chrono::seconds;
 
 constexpr int kTenants = 50;
 
-bool HasCheckpointRows(const std::string& db) {
+// Maintained: the first contact's quick_check is journaled (the checkpoint of a WAL without
+// frames is a skip with no row, issue 14).
+bool HasJournalRows(const std::string& db) {
   if (!std::filesystem::exists(db)) return false;
   return QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name='sqlite_health_checks'") ==
              1 &&
          QueryInt(db,
                   "SELECT count(*) FROM sqlite_health_checks "
-                  "WHERE check_type='checkpoint'") > 0;
+                  "WHERE check_type='quick_check'") > 0;
 }
 
 // True when this process can take the maintainer lock (then released at once), false
@@ -94,7 +96,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
       [&] {
         maintained = 0;
         for (int i = 0; i < kTenants; ++i) {
-          maintained += HasCheckpointRows(tenants + "/" + Tenant(i) + ".db") ? 1 : 0;
+          maintained += HasJournalRows(tenants + "/" + Tenant(i) + ".db") ? 1 : 0;
         }
         return maintained == kTenants;
       },
@@ -106,7 +108,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
   std::string newcomer = tenants + "/newcomer.db";
   MakeWalDb(staging + "/newcomer.db", 20, 50);
   std::filesystem::rename(staging + "/newcomer.db", newcomer);
-  EXPECT_TRUE(WaitFor([&] { return HasCheckpointRows(newcomer); }, seconds(15))) << daemon.Stderr();
+  EXPECT_TRUE(WaitFor([&] { return HasJournalRows(newcomer); }, seconds(15))) << daemon.Stderr();
   EXPECT_TRUE(WaitFor(
       [&] {
         return daemon.Stderr().find("db=newcomer maintaining " + newcomer) != std::string::npos;
@@ -131,7 +133,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
 
   // The same process all along, without a restart.
   EXPECT_TRUE(daemon.Running());
-  EXPECT_TRUE(HasCheckpointRows(tenants + "/" + Tenant(8) + ".db"));
+  EXPECT_TRUE(HasJournalRows(tenants + "/" + Tenant(8) + ".db"));
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(15)), 0) << daemon.Stderr();
   EXPECT_EQ(QueryText(newcomer, "PRAGMA integrity_check"), "ok");
@@ -186,16 +188,16 @@ TEST(ManyDatabasesE2E, AHeldTenantDoesNotBlockTheOthersOrTheStart) {
   EXPECT_TRUE(got("1 not opened")) << all();
   EXPECT_TRUE(WaitFor(
       [&] {
-        return HasCheckpointRows(tenants + "/" + Tenant(0) + ".db") &&
-               HasCheckpointRows(tenants + "/" + Tenant(2) + ".db");
+        return HasJournalRows(tenants + "/" + Tenant(0) + ".db") &&
+               HasJournalRows(tenants + "/" + Tenant(2) + ".db");
       },
       seconds(20)))
       << daemon.Stderr();
   EXPECT_NE(daemon.Stderr().find("db=t01 not maintained"), std::string::npos) << daemon.Stderr();
-  EXPECT_FALSE(HasCheckpointRows(held));
+  EXPECT_FALSE(HasJournalRows(held));
 
   ::close(lock_fd);  // the other maintainer goes away
-  EXPECT_TRUE(WaitFor([&] { return HasCheckpointRows(held); }, seconds(15))) << daemon.Stderr();
+  EXPECT_TRUE(WaitFor([&] { return HasJournalRows(held); }, seconds(15))) << daemon.Stderr();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(15)), 0) << daemon.Stderr();
   done = true;

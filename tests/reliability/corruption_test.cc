@@ -203,7 +203,9 @@ TEST_F(CorruptionTest, RestoreOverACorruptDatabaseKeepsItsBytes) {
 
 TEST_F(CorruptionTest, DaemonSuspendsWritesAndKeepsGoodBackups) {
   Corrupt();
-  ChildProcess daemon({MaintdBinary(), "--config", config_, "run"}, {}, dir_.path());
+  // At debug, so that vacuum checks skipped from the header (issue 14) count as slots too.
+  ChildProcess daemon({MaintdBinary(), "--config", config_, "--log-level", "debug", "run"}, {},
+                      dir_.path());
   // Several slots of every job pass: health critical, the destructive ones suspended.
   ASSERT_TRUE(WaitFor(
       [&] {
