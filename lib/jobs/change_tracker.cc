@@ -64,13 +64,14 @@ bool ChangeTracker::SettledUnchanged(const FileSignature& now,
   if (!ours_ || !ours_->SameAs(now)) return false;
   for (const std::string& job : jobs) {
     auto it = jobs_.find(job);
-    if (it != jobs_.end() && it->second.settled) continue;
-    // A job this process never ran (the daily ANALYZE before its slot) has nothing to catch
-    // up on while the database has not changed since we first saw it.
-    const bool never_ran = it == jobs_.end() || !it->second.last_real_run;
-    if (!never_ran || changed_since_first_contact_) return false;
+    if (it == jobs_.end() || !it->second.settled) return false;
   }
   return true;
+}
+
+bool ChangeTracker::UnchangedSinceFirstLook(const FileSignature& now) const {
+  std::lock_guard lock(mu_);
+  return ours_ && ours_->SameAs(now) && !changed_since_first_contact_;
 }
 
 }  // namespace maintd

@@ -64,10 +64,12 @@ class ChangeTracker {
   // After a config reload (the jobs' policy may have changed): every job unsettled.
   void UnsettleAll();
   // True when nothing changed since our last run (`now` equals `ours`) and each of `jobs`
-  // is settled, or never ran in this process while the database has not changed since our
-  // first look at it (no outside write, no data changed by our own runs): the shutdown
-  // maintenance has nothing to add.
+  // is settled: the shutdown maintenance has nothing to add.
   bool SettledUnchanged(const FileSignature& now, const std::vector<std::string>& jobs) const;
+  // True when the database has not changed since our first look at it: no outside write
+  // seen, no data changed by our own runs, and `now` equals `ours`. What only follows
+  // changes (ANALYZE's statistics) has nothing to catch up on then.
+  bool UnchangedSinceFirstLook(const FileSignature& now) const;
 
  private:
   struct JobState {

@@ -51,6 +51,11 @@ struct JobTraits {
   // The safety net of that skip: a settled job still runs for real when its last real run
   // is older than this (a day; longer for a daily job, whose next slot is a day away).
   Millis settled_rerun_after = std::chrono::hours(24);
+  // The job's work is journal rows past a retention (journal_prune): with no run of it on
+  // record, the database's oldest journal row stands in as its last run, so a first
+  // contact does not prune a journal whose rows cannot be old yet, and a daemon restarted
+  // every hour still prunes one interval after that row.
+  bool seeded_by_oldest_journal_row = false;
 };
 
 struct JobContext {

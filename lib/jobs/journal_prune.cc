@@ -6,6 +6,11 @@ namespace {
 class JournalPruneJob final : public Job {
  public:
   std::string name() const override { return "journal_prune"; }
+  JobTraits traits() const override {
+    JobTraits t;
+    t.seeded_by_oldest_journal_row = true;
+    return t;
+  }
   Result<JobReport> Run(JobContext& ctx) override {
     JobReport report;
     if (ctx.journal == nullptr) {

@@ -175,6 +175,8 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
   auto now = std::chrono::steady_clock::now();
   if (!last_runs_ || now - last_runs_read_ > kLastRunsFor) {
     if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
+      // No journal yet: nothing on record (a journal-age job has no row to wait for).
+      if (job.traits().seeded_by_oldest_journal_row) return options_.clock->Now();
       return std::nullopt;
     }
     auto journal = Journal::Open(path_, options_.journal, *options_.clock, JournalAccess::kRead);
@@ -185,6 +187,11 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
     last_runs_read_ = now;
   }
   auto it = last_runs_->find(job.journal_key());
+  if (it == last_runs_->end() && job.traits().seeded_by_oldest_journal_row) {
+    it = last_runs_->find(Journal::kOldestRow);
+    // No row at all yet: every row to come is younger than now.
+    if (it == last_runs_->end()) return options_.clock->Now();
+  }
   return it == last_runs_->end() ? std::nullopt : std::optional<SystemTime>(it->second);
 }
 
@@ -284,8 +291,11 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (trigger == JobTrigger::kScheduled && traits.skips_when_unchanged) {
       const SystemTime now = options_.clock->Now();
       // Proven from the files (no WAL frame to checkpoint, a current header below the
-      // vacuum trigger): skipped at first contact too.
-      const bool nothing = before.exists && job.NothingToDo(settings, before);
+      // vacuum trigger): skipped at first contact too; not while the job's last run left a
+      // warning standing (only a real run can say it cleared, in the log and the metrics),
+      // nor on a database known corrupt (every run is refused, loudly, by the gate).
+      const bool nothing = before.exists && !gate_.known_corrupt() &&
+                           !conditions_.Since(out.job) && job.NothingToDo(settings, before);
       const bool first_look = !changes_.Knows(out.job);
       if (nothing) changes_.MarkSettled(out.job, probe, now);
       if (nothing || (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
@@ -428,6 +438,10 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   changes_.Record(out.job, settled, changed_data, probe, ReadFileSignature(path_),
                   options_.clock->Now());
   return finish();
+}
+
+bool MaintainedDatabase::UnchangedSinceFirstLook() const {
+  return changes_.UnchangedSinceFirstLook(ReadFileSignature(path_));
 }
 
 bool MaintainedDatabase::SettledUnchanged(const std::vector<std::string>& jobs) const {

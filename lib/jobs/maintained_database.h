@@ -126,6 +126,8 @@ class MaintainedDatabase {
   // scheduler asks for every job of a database in a row at start: the first call reads the
   // last runs of all jobs in one open of the journal and keeps them until the next Run()
   // (which may add rows), so 10,000 databases cost 10,000 opens, not one per job.
+  // A job with JobTraits::seeded_by_oldest_journal_row and no run on record gets the
+  // oldest journal row's time instead (now when the journal has no row).
   std::optional<SystemTime> LastRun(const Job& job) const;
 
   // Acquired without the lock, beside another maintainer (MaintainerOptions): that
@@ -137,6 +139,9 @@ class MaintainedDatabase {
   // of `jobs` settled then (change_tracker.h): the shutdown maintenance skips it. Reads
   // the FileSignature; never opens the database.
   bool SettledUnchanged(const std::vector<std::string>& jobs) const;
+  // True when the database has not changed since this maintainer first looked at it
+  // (ChangeTracker::UnchangedSinceFirstLook). Reads the FileSignature; never opens it.
+  bool UnchangedSinceFirstLook() const;
 
   IntegrityState integrity() const { return gate_.state(); }
   bool known_corrupt() const { return gate_.known_corrupt(); }

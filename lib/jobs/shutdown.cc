@@ -45,6 +45,14 @@ class DeadlineTimer {
   std::thread thread_;  // last: starts after the members it uses exist
 };
 
+// A shutdown step with nothing to add (change_tracker.h): its job settled since the last
+// change; or, for ANALYZE, whose statistics only follow changes, the database has not
+// changed since the daemon first looked at it (the daily ANALYZE that never ran because
+// its slot did not come yet has nothing to catch up on). Never opens the database.
+bool StepDone(const MaintainedDatabase& mdb, const std::string& step) {
+  return mdb.SettledUnchanged({step}) || (step == "analyze" && mdb.UnchangedSinceFirstLook());
+}
+
 bool TimeLeft(SteadyClock::time_point deadline, const StopToken& stop) {
   return !stop.aborted() && SteadyClock::now() < deadline;
 }
@@ -57,7 +65,7 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
   // Every step goes through the one door (MaintainedDatabase::Run): gated, journaled with
   // "trigger":"shutdown", logged; lock waits and journal writes end by the deadline.
   // A step whose job settled since the last change has nothing to add (change_tracker.h).
-  auto settled = [&mdb](const char* job) { return mdb.SettledUnchanged({job}); };
+  auto settled = [&mdb](const char* job) { return StepDone(mdb, job); };
   if (cfg.vacuum != ShutdownVacuum::kNone && !settled("vacuum")) {
     auto job = MakeShutdownVacuumJob(db, cfg.vacuum);
     (void)mdb.Run(*job, JobTrigger::kShutdown, stop, end - reserve);
@@ -102,7 +110,8 @@ void RunShutdownMaintenance(const std::vector<MaintainedDatabase*>& dbs, const S
     }
     // Maintained already: nothing changed since our last run on it and the steps the
     // shutdown would run each settled then (change_tracker.h).
-    if (mdb->SettledUnchanged(steps)) {
+    if (std::all_of(steps.begin(), steps.end(),
+                    [mdb](const std::string& step) { return StepDone(*mdb, step); })) {
       spdlog::info("db={} shutdown maintenance skipped: unchanged since its last maintenance",
                    mdb->path());
       continue;

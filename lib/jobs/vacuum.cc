@@ -94,6 +94,8 @@ class VacuumJob final : public Job {
     if (shutdown_ || command_ || !sig.HeaderIsCurrent() || sig.header->page_size == 0) {
       return false;
     }
+    // A standing auto_vacuum=none condition is cleared (and logged so) by a real run only.
+    if (state_.Since(kNoneConditionKey)) return false;
     const DbHeader& h = *sig.header;
     DbStats s;
     s.page_size = h.page_size;

@@ -292,9 +292,16 @@ Result<std::map<std::string, SystemTime>> Journal::LastRuns() {
   auto stmt = conn_.Prepare(
       "SELECT check_type, max(checked_ts) FROM sqlite_health_checks WHERE db_path=?1 "
       "AND check_type <> 'vacuum' GROUP BY check_type UNION ALL "
-      "SELECT 'vacuum', max(started_ts) FROM sqlite_vacuum_log WHERE db_path=?1");
+      "SELECT 'vacuum', max(started_ts) FROM sqlite_vacuum_log WHERE db_path=?1 UNION ALL "
+      "SELECT ?2, min(ts) FROM ("
+      "SELECT (SELECT checked_ts FROM sqlite_health_checks WHERE db_path=?1 ORDER BY id LIMIT 1) "
+      "AS ts UNION ALL "
+      "SELECT (SELECT started_ts FROM sqlite_vacuum_log WHERE db_path=?1 ORDER BY id LIMIT 1) "
+      "UNION ALL "
+      "SELECT (SELECT recorded_ts FROM sqlite_performance_metrics WHERE db_path=?1 ORDER BY id "
+      "LIMIT 1))");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, db_path_);
+  stmt->Bind(1, db_path_).Bind(2, kOldestRow);
   while (true) {
     auto row = stmt->Step();
     if (!row.ok()) return row.status();

@@ -118,8 +118,10 @@ class Journal {
   Result<std::optional<SystemTime>> LastRun(const std::string& check_type);
   // LastRun of every check_type at once (and "vacuum"), in one read: the scheduler seeds
   // all of a database's jobs from it (one open per database, not one per job). Empty when
-  // the tables do not exist.
+  // the tables do not exist. Also holds, under kOldestRow, the time of the database's
+  // oldest journal row (the first row by id of each table; rows are appended in time).
   Result<std::map<std::string, SystemTime>> LastRuns();
+  static constexpr const char* kOldestRow = "*oldest_row";
   // The newest row of a check: status and details.
   Result<std::optional<CheckRow>> LastCheck(const std::string& check_type);
   // The newest quick_check / integrity_check row (the integrity gate's evidence).

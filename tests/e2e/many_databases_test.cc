@@ -26,15 +26,11 @@ using std::chrono::seconds;
 
 constexpr int kTenants = 50;
 
-// Maintained: the first contact's quick_check is journaled (the checkpoint of a WAL without
-// frames is a skip with no row, issue 14).
-bool HasJournalRows(const std::string& db) {
-  if (!std::filesystem::exists(db)) return false;
-  return QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name='sqlite_health_checks'") ==
-             1 &&
-         QueryInt(db,
-                  "SELECT count(*) FROM sqlite_health_checks "
-                  "WHERE check_type='quick_check'") > 0;
+// Maintained: the checkpoint (the config's only job) reached the database. Its WAL holds no
+// frame, so the run is a skip the files prove, logged at info the first time and
+// journaling nothing (issue 14): the log line is the evidence.
+bool Maintained(const ChildProcess& daemon, const std::string& name) {
+  return daemon.Stderr().find("db=" + name + " job=checkpoint ") != std::string::npos;
 }
 
 // True when this process can take the maintainer lock (then released at once), false
@@ -51,7 +47,7 @@ bool LockIsFree(const std::string& lock_path) {
 }
 
 // A config with one glob over `tenants`, rescanned every second, and only the checkpoint
-// job (every 1m: its first run is due at once, spread by the start jitter), so journal rows
+// job (every 1m: its first run is due at once, spread by the start jitter), so its log lines
 // tell exactly which databases are maintained.
 std::string GlobConfig(const TempDir& dir, const std::string& tenants) {
   std::string config = dir.File("c.yaml");
@@ -96,7 +92,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
       [&] {
         maintained = 0;
         for (int i = 0; i < kTenants; ++i) {
-          maintained += HasJournalRows(tenants + "/" + Tenant(i) + ".db") ? 1 : 0;
+          maintained += Maintained(daemon, Tenant(i)) ? 1 : 0;
         }
         return maintained == kTenants;
       },
@@ -108,7 +104,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
   std::string newcomer = tenants + "/newcomer.db";
   MakeWalDb(staging + "/newcomer.db", 20, 50);
   std::filesystem::rename(staging + "/newcomer.db", newcomer);
-  EXPECT_TRUE(WaitFor([&] { return HasJournalRows(newcomer); }, seconds(15))) << daemon.Stderr();
+  EXPECT_TRUE(WaitFor([&] { return Maintained(daemon, "newcomer"); }, seconds(15))) << daemon.Stderr();
   EXPECT_TRUE(WaitFor(
       [&] {
         return daemon.Stderr().find("db=newcomer maintaining " + newcomer) != std::string::npos;
@@ -133,7 +129,7 @@ TEST(ManyDatabasesE2E, GlobRescanPicksUpNewTenantsAndDropsRemovedOnes) {
 
   // The same process all along, without a restart.
   EXPECT_TRUE(daemon.Running());
-  EXPECT_TRUE(HasJournalRows(tenants + "/" + Tenant(8) + ".db"));
+  EXPECT_TRUE(Maintained(daemon, Tenant(8)));
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(15)), 0) << daemon.Stderr();
   EXPECT_EQ(QueryText(newcomer, "PRAGMA integrity_check"), "ok");
@@ -188,16 +184,15 @@ TEST(ManyDatabasesE2E, AHeldTenantDoesNotBlockTheOthersOrTheStart) {
   EXPECT_TRUE(got("1 not opened")) << all();
   EXPECT_TRUE(WaitFor(
       [&] {
-        return HasJournalRows(tenants + "/" + Tenant(0) + ".db") &&
-               HasJournalRows(tenants + "/" + Tenant(2) + ".db");
+        return Maintained(daemon, Tenant(0)) && Maintained(daemon, Tenant(2));
       },
       seconds(20)))
       << daemon.Stderr();
   EXPECT_NE(daemon.Stderr().find("db=t01 not maintained"), std::string::npos) << daemon.Stderr();
-  EXPECT_FALSE(HasJournalRows(held));
+  EXPECT_FALSE(Maintained(daemon, Tenant(1)));
 
   ::close(lock_fd);  // the other maintainer goes away
-  EXPECT_TRUE(WaitFor([&] { return HasJournalRows(held); }, seconds(15))) << daemon.Stderr();
+  EXPECT_TRUE(WaitFor([&] { return Maintained(daemon, Tenant(1)); }, seconds(15))) << daemon.Stderr();
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(seconds(15)), 0) << daemon.Stderr();
   done = true;
