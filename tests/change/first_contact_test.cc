@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 
 #include "lib/jobs/checkpoint.h"
+#include "lib/jobs/health.h"
+#include "lib/jobs/journal_prune.h"
 #include "lib/jobs/maintained_database.h"
 #include "lib/jobs/vacuum.h"
 #include "lib/sqlite/open_files.h"
@@ -92,6 +94,31 @@ TEST_F(FirstContact, ConvertAutoVacuumTrueIsNotProvenFromTheHeader) {
   db_.policy.vacuum.convert_auto_vacuum = ConvertAutoVacuum::kTrue;
   ASSERT_EQ(ReadFileSignature(path_).header->auto_vacuum, 0);
   EXPECT_TRUE(Opens(MakeVacuumJob(db_)));
+}
+
+// journal_prune's work is rows past a retention: a journal with no row yet seeds it a full
+// interval away ("now" as its last run), one with rows from their oldest, so a first
+// contact never prunes and a daemon restarted hourly still prunes a day after that row.
+TEST_F(FirstContact, JournalPruneIsSeededFromTheOldestJournalRow) {
+  FakeClock clock(std::chrono::system_clock::now());
+  MaintainerOptions options;
+  options.clock = &clock;
+  auto prune = MakeJournalPruneJob(db_);
+  {
+    auto mdb = MaintainedDatabase::Acquire(db_, options);
+    ASSERT_TRUE(mdb.ok());
+    EXPECT_EQ((*mdb)->LastRun(*prune), clock.Now()) << "no journal yet";
+    auto health = MakeHealthJob(db_);
+    ASSERT_TRUE((*mdb)->Run(*health, JobTrigger::kOnce, stop_).error.ok());  // journals rows
+  }
+  const SystemTime first_rows = clock.Now();
+  clock.Advance(std::chrono::hours(30));
+  auto mdb = MaintainedDatabase::Acquire(db_, options);  // a restart, 30 hours later
+  ASSERT_TRUE(mdb.ok());
+  auto last = (*mdb)->LastRun(*prune);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_LE(std::chrono::abs(*last - first_rows), std::chrono::seconds(2))
+      << "the oldest row (second precision in the journal) stands in for the last prune";
 }
 
 }  // namespace
