@@ -26,7 +26,10 @@ std::string IsoUtc(SystemTime t) {
 
 nlohmann::json RunningStatus(const std::string& db_path, const std::string& lock_dir,
                              SystemTime now) {
-  MaintainerLock::Content lock = MaintainerLock::Read(db_path, lock_dir);
+  return RunningStatus(MaintainerLock::Read(db_path, lock_dir), now);
+}
+
+nlohmann::json RunningStatus(const MaintainerLock::Content& lock, SystemTime now) {
   if (lock.activity.empty() || !Alive(lock.pid)) return nullptr;
   auto a = ParseActivity(lock.activity);
   if (!a) return nullptr;

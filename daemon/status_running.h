@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/core/clock.h"
+#include "lib/core/maintainer_lock.h"
 
 namespace maintd {
 
@@ -20,6 +21,9 @@ namespace maintd {
 // "progress" (done/total, 0..1) is null when the job gives no measure (total 0).
 nlohmann::json RunningStatus(const std::string& db_path, const std::string& lock_dir,
                              SystemTime now);
+// The same from a lock file already read (MaintainerLock::Read), so `status` reads each
+// database's lock file once for both this and the integrity note.
+nlohmann::json RunningStatus(const MaintainerLock::Content& lock, SystemTime now);
 
 // " | running vacuum incremental 42% (4200/10000 pages) for 12s", or "" for null.
 std::string RunningText(const nlohmann::json& running);

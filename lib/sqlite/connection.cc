@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+
 #include "lib/sqlite/open_files.h"
 #include "lib/sqlite/statement.h"
 
@@ -31,21 +33,43 @@ Status StatusFromSqlite(int rc, std::string_view what) {
 
 void Connection::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
+namespace {
+
+// "file:<path>?immutable=1", the path percent-encoded where a URI needs it (uri.html); an
+// absolute path gets an empty authority ("file:///data/x.db"), so "//x" stays a path.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = !path.empty() && path[0] == '/' ? "file://" : "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      uri += buf;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 Result<Connection> Connection::Open(const std::string& path, const OpenOptions& options) {
-  if (!options.create || options.read_only) {
+  const bool read_only = options.read_only || options.immutable;
+  if (!options.create || read_only) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       return Status::NotFound("database " + path + " does not exist");
     }
   }
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
-  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+  flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (options.create && !read_only) flags |= SQLITE_OPEN_CREATE;
+  const std::string name = options.immutable ? ImmutableUri(path) : path;
   sqlite3* raw = nullptr;
   int rc = SQLITE_OK;
   // Registered while open (open_files.h): no plain read of this file happens beside it.
   OpenFileRegistration registration = OpenRegistered(path, [&] {
-    rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
     return rc == SQLITE_OK;
   });
   Connection conn(raw, path);
@@ -130,6 +154,10 @@ std::string QuoteLiteral(std::string_view text) {
     out += c;
   }
   return out + "'";
+}
+
+bool TurnOffSqliteMemoryStatistics() {
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
 }
 
 int SqliteVersionNumber() { return sqlite3_libversion_number(); }

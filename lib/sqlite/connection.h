@@ -19,6 +19,10 @@ class Statement;
 struct OpenOptions {
   bool read_only = false;
   bool create = false;  // create the file when missing (only with !read_only)
+  // Read-only with SQLite's `immutable=1`: no locks, no -wal/-shm, only the main file is
+  // read. Correct only while nothing writes the database (its WAL empty); the one user,
+  // lib/inspect/resting_database.h, checks that before and after. Implies read_only.
+  bool immutable = false;
   std::chrono::milliseconds busy_timeout{5000};
 };
 
@@ -76,6 +80,13 @@ std::string QuoteIdentifier(std::string_view name);
 // Quotes an SQL string literal with single quotes (only for places that cannot bind, such
 // as VACUUM INTO's file name, which is still bound where SQLite allows it).
 std::string QuoteLiteral(std::string_view text);
+
+// Switches off SQLite's process-wide memory statistics (SQLITE_CONFIG_MEMSTATUS), so an
+// allocation no longer takes a global mutex: for a process that opens thousands of short
+// connections from several threads (`status`). Only before SQLite is initialized (the
+// first connection of the process): returns false, changing nothing, after that.
+// sqlite3_memory_used() then reports 0. Not thread-safe: call before starting threads.
+bool TurnOffSqliteMemoryStatistics();
 
 // The linked SQLite version as a number, e.g. 3040001.
 int SqliteVersionNumber();
