@@ -235,7 +235,13 @@ void Daemon::SetReady(bool ready) {
 Status Daemon::StartHttp() {
   if (config_.http_listen.empty()) return Status::Ok();
   http_ = std::make_unique<HttpServer>(
-      loop_, HttpHandlers{[this] { return ready_.load(); }, [this] { return metrics_.Exposition(); }});
+      loop_, HttpHandlers{[this] { return ready_.load(); },
+                          [this]() -> BodyPieces {
+                            std::shared_ptr cursor = metrics_.StartExposition();
+                            return [cursor](std::string& out, size_t bytes) {
+                              return cursor->Next(out, bytes);
+                            };
+                          }});
   Status s = http_->Listen(config_.http_listen);
   if (!s.ok()) {
     http_.reset();

@@ -2,6 +2,7 @@
 // families of CONTRACT.md section 8, counts what it is told, declares each database's series
 // at 0, has a lean summary mode, and forgets dropped databases.
 #include "daemon/metrics.h"
+#include "tests/daemon/metrics_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -13,23 +14,8 @@
 namespace maintd {
 namespace {
 
-ResolvedDatabase Db(const std::string& name) {
-  ResolvedDatabase db;
-  db.name = name;
-  db.path = "/data/" + name + ".db";
-  return db;
-}
-
-// An outcome as the runner passes it on: one row, and the job's typed figures (the
-// metrics read those, never the JSON details).
-JobOutcome Outcome(const std::string& job, int64_t ms, JobFigures figures = {}) {
-  JobOutcome out;
-  out.job = job;
-  out.duration_ms = ms;
-  out.report.checks.push_back({job, HealthStatus::kHealthy, nlohmann::json::object()});
-  out.report.figures = figures;
-  return out;
-}
+using test_metrics::Db;
+using test_metrics::Outcome;
 
 JobFigures Gauges(int64_t wal_bytes, int64_t db_bytes) {
   JobFigures f;
