@@ -243,6 +243,26 @@ TEST(Metrics, SummaryDetailHasOneHistogramPerTask) {
   EXPECT_LT(text.size() * 2, full) << "summary must be much smaller";
 }
 
+// summary keeps no per-database histogram in memory (that is the point at 10,000
+// databases), so after a switch back to full they start again from 0.
+TEST(Metrics, SummaryKeepsNoPerDatabaseHistograms) {
+  Metrics metrics;
+  const std::string count = "sqlite_maintd_job_duration_seconds_count{db=\"a\",task=\"checkpoint\"}";
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  EXPECT_EQ(Parse(metrics.Exposition())[count], 1);
+  metrics.SetDetail(MetricsDetail::kSummary);
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  auto s = Parse(metrics.Exposition());
+  EXPECT_EQ(s.count(count), 0u);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_count{task=\"checkpoint\"}"], 2);
+  metrics.SetDetail(MetricsDetail::kFull);
+  EXPECT_EQ(Parse(metrics.Exposition())[count], 0) << "a counter reset, as documented";
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  s = Parse(metrics.Exposition());
+  EXPECT_EQ(s[count], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_runs_total{db=\"a\",task=\"checkpoint\"}"], 3);
+}
+
 TEST(Metrics, BuildInfoAndProcessSeries) {
   Metrics metrics;
   auto s = Parse(metrics.Exposition());
