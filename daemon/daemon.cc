@@ -1,6 +1,5 @@
 #include "daemon/daemon.h"
 
-#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/config_yaml.h"
+#include "daemon/malloc_tuning.h"
 #include "daemon/systemd_notify.h"
 #include "lib/config/resolve.h"
 #include "lib/core/log_context.h"
@@ -32,30 +32,6 @@ void RaiseFileLimit() {
     rl.rlim_cur = rl.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &rl);
   }
-}
-
-// A /metrics response for a thousand databases is ~10 MB of text. glibc raises its mmap
-// threshold to the size of the largest mmapped block freed so far, after which such
-// buffers come from the heap and stay in the RSS once freed. A fixed threshold keeps large
-// buffers mmapped: they go back to the system as soon as the response is sent.
-void KeepLargeBuffersMmapped() {
-#ifdef __GLIBC__
-  (void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
-}
-
-// glibc keeps what the program frees in its arenas (the main heap, and one arena per thread
-// that allocated: the take-over threads, the workers) and gives back to the system only
-// what lies at the top of the main heap. After the first runs of 10,000 databases that is
-// tens of MiB of free but resident pages scattered through the heaps. malloc_trim(0)
-// returns every free page, wherever it lies (madvise), in a few milliseconds. Called on the
-// control thread once the loop has applied a config (the start, each rescan:
-// glob_rescan_every, 1 min by default; each reload), so what the job runs and the rescan's
-// lists freed goes back within a minute: docs/performance.md, "Where the memory went".
-void ReleaseFreeMemory() {
-#ifdef __GLIBC__
-  (void)malloc_trim(0);
-#endif
 }
 
 // Taking over a database is a few file-system calls (create or open its lock file, flock,
@@ -298,6 +274,7 @@ void Daemon::ScheduleRescan() {
         // The same config and every database still there and held: the schedule and the
         // series stand. Applying 10,000 unchanged databases again each minute cost ~25 MiB
         // of short-lived copies (the daemon's peak) and their CPU.
+        ReleaseFreeMemory();  // what the job runs of the last minute freed
         asio::post(loop_, [this] {
           if (!stopping_) ScheduleRescan();
         });
