@@ -18,6 +18,9 @@ namespace {
 constexpr std::chrono::seconds kConnectionDeadline{10};
 constexpr uint32_t kHeaderLimit = 8 * 1024;
 constexpr uint64_t kBodyLimit = 1024;
+// A streamed body is written in pieces of about this size: large enough that the socket
+// writes stay cheap, small enough to be nothing next to the daemon's memory.
+constexpr size_t kPieceBytes = 64 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -59,8 +62,9 @@ class Session : public std::enable_shared_from_this<Session> {
                      ready ? "ready\n" : "not ready\n", req.version());
     }
     if (target == "/metrics") {
-      return Respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                     handlers_.metrics ? handlers_.metrics() : "", req.version());
+      BodyPieces body = handlers_.metrics ? handlers_.metrics() : nullptr;
+      if (!body) body = [](std::string&, size_t) { return false; };
+      return Stream(std::move(body), req.version(), req.method() == http::verb::head);
     }
     Respond(http::status::not_found, "text/plain", "not found: /healthz /readyz /metrics\n",
             req.version());
@@ -81,6 +85,46 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // 200 with a body written piece by piece: each piece is a chunk for HTTP/1.1; for
+  // HTTP/1.0 (no chunks) the body simply ends where the connection closes. A HEAD gets the
+  // header only.
+  void Stream(BodyPieces body, unsigned version, bool head) {
+    body_ = std::move(body);
+    chunked_ = version >= 11;
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
+    res->set(http::field::server, "sqlite-maintd");
+    res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res->set(http::field::connection, "close");
+    res->keep_alive(false);
+    res->chunked(chunked_);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_after(kConnectionDeadline);
+    http::async_write_header(stream_, *sr,
+                             [self = shared_from_this(), res, sr, head](beast::error_code ec, size_t) {
+                               if (ec || head) return self->Close();
+                               self->WritePiece();
+                             });
+  }
+
+  void WritePiece() {
+    piece_.clear();
+    bool more = body_(piece_, kPieceBytes);
+    if (piece_.empty() && more) return WritePiece();
+    auto next = [self = shared_from_this(), more](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      if (more) return self->WritePiece();
+      if (!self->chunked_) return self->Close();
+      asio::async_write(self->stream_, http::make_chunk_last(),
+                        [self](beast::error_code, size_t) { self->Close(); });
+    };
+    stream_.expires_after(kConnectionDeadline);
+    if (piece_.empty()) return next({}, 0);
+    if (chunked_) {
+      return asio::async_write(stream_, http::make_chunk(asio::buffer(piece_)), std::move(next));
+    }
+    asio::async_write(stream_, asio::buffer(piece_), std::move(next));
+  }
+
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -91,6 +135,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{kHeaderLimit};
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpHandlers handlers_;  // a copy: sessions may outlive the server object
+  BodyPieces body_;        // the body being streamed
+  bool chunked_ = false;
+  std::string piece_;      // the piece being written (one at a time)
 };
 
 }  // namespace

@@ -1,11 +1,14 @@
 #pragma once
 // GET /healthz, /readyz, /metrics on the daemon's io_context (Boost.Beast), CONTRACT.md
 // section 8. Read-only: nothing over HTTP changes state. Robust to slow or malformed
-// clients: every connection has a 10 s deadline, headers and body are size-limited, one
-// request per connection, errors close only that connection.
+// clients: every connection has a 10 s deadline (renewed for each piece of a streamed
+// body), headers and body are size-limited, one request per connection, errors close only
+// that connection. /metrics is streamed: chunked transfer encoding to HTTP/1.1 clients, the
+// body up to the close to HTTP/1.0 ones, so the text is never held whole (~100 MB for
+// 10,000 databases).
 //
-// Threads: everything runs on the loop thread; the handlers must be cheap (they are:
-// an atomic flag and an in-memory metrics serialization).
+// Threads: everything runs on the loop thread; the handlers must be cheap (they are: an
+// atomic flag, and the metrics text written one piece at a time between socket writes).
 
 #include <functional>
 #include <memory>
@@ -16,9 +19,13 @@
 
 namespace maintd {
 
+// A response body written piece by piece: appends the next piece (whole lines of about
+// `bytes` or more) to `out`, returns false once the last piece is written.
+using BodyPieces = std::function<bool(std::string& out, size_t bytes)>;
+
 struct HttpHandlers {
-  std::function<bool()> ready;            // /readyz: 200 when true, else 503
-  std::function<std::string()> metrics;   // /metrics body
+  std::function<bool()> ready;          // /readyz: 200 when true, else 503
+  std::function<BodyPieces()> metrics;  // /metrics body, a fresh source per request
 };
 
 class HttpServer {

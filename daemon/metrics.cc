@@ -1,81 +1,16 @@
 #include "daemon/metrics.h"
 
-#include <array>
+#include <algorithm>
 #include <chrono>
-#include <map>
-#include <mutex>
-#include <optional>
 
-#include "daemon/metrics_text.h"
-#include "daemon/process_metrics.h"
+#include "daemon/metrics_store.h"
 #include "lib/jobs/registry.h"
-#include "lib/sqlite/connection.h"
-#include "maintd_version.h"
 
 namespace maintd {
 
-namespace {
+using namespace metrics_store;
 
-using metrics_text::AppendHeader;
-using metrics_text::AppendLabelValue;
-using metrics_text::AppendNumber;
-using metrics_text::AppendPlain;
-
-// Upper bounds of the duration histogram's buckets, in seconds (+Inf is implicit).
-constexpr std::array<double, 11> kBuckets{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300};
-
-struct Histogram {
-  std::array<uint64_t, kBuckets.size()> in_bucket{};  // observations per bucket, not cumulative
-  uint64_t count = 0;
-  double sum = 0;
-
-  void Observe(double seconds) {
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      if (seconds <= kBuckets[i]) {
-        ++in_bucket[i];
-        break;
-      }
-    }
-    ++count;
-    sum += seconds;
-  }
-};
-
-struct TaskSeries {
-  double runs = 0;
-  double failures = 0;
-  std::map<std::string, double> skips;  // by reason; "busy" declared at 0
-  Histogram duration;
-  std::optional<double> last_success;
-  bool running = false;
-};
-
-// Per-database series that come from job reports, in exposition order.
-enum DbSeries : size_t {
-  kSize,
-  kFreePages,
-  kWal,
-  kPagesFreed,
-  kRequeued,
-  kDead,
-  kPurged,
-  kArchived,
-  kBackupsDeleted,
-  kLockHold,
-  kWalPinAge,
-  kWalNotCheckpointed,
-  kWalUnreset,
-  kDbSeriesCount
-};
-
-struct DbFamily {
-  const char* name;
-  const char* type;
-  const char* help;
-  const char* declared_by;  // the task whose declaration creates the series at 0, or null
-};
-
-constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
+const std::array<DbFamily, kDbSeriesCount> metrics_store::kDbFamilies{{
     {"sqlite_maintd_database_size_bytes", "gauge", "Size of the main database file in bytes",
      nullptr},
     {"sqlite_maintd_free_pages", "gauge", "Pages on the freelist (PRAGMA freelist_count)",
@@ -108,89 +43,62 @@ constexpr std::array<DbFamily, kDbSeriesCount> kDbFamilies{{
      "checkpoint"},
 }};
 
-struct DbMetrics {
-  std::map<std::string, TaskSeries> tasks;  // by task (job) name
-  std::map<std::string, int> health;        // by check name: 0 healthy, 1 warning, 2 critical
-  std::array<std::optional<double>, kDbSeriesCount> values;
-};
+namespace {
 
-// name{db="..",task=".."<extra>} value
-void AppendTaskSample(std::string& out, const char* name, const std::string& db,
-                      const std::string& task, const char* extra, double value) {
-  out += name;
-  out += "{db=";
-  AppendLabelValue(out, db);
-  out += ",task=";
-  AppendLabelValue(out, task);
-  out += extra;
-  out += "} ";
-  AppendNumber(out, value);
-  out += '\n';
+// The element of `v` whose key_of() is `key`, `v` being in the order of `less` (names, not
+// ids); inserted when missing. Inserts are rare (a new task, reason or check on a
+// database), so the vector is kept at its exact size.
+template <typename T, typename Key, typename KeyOf, typename Less>
+T& FindOrInsert(std::vector<T>& v, const Key& key, KeyOf key_of, Less less, T fresh) {
+  auto it = std::lower_bound(v.begin(), v.end(), key,
+                             [&](const T& e, const Key& k) { return less(key_of(e), k); });
+  if (it != v.end() && key_of(*it) == key) return *it;
+  size_t at = static_cast<size_t>(it - v.begin());
+  v.insert(it, std::move(fresh));
+  v.shrink_to_fit();
+  return v[at];
 }
 
-// The samples of one histogram: cumulative buckets, +Inf, sum and count. `labels` is the
-// text inside the braces before `le` ("db=\"a\",task=\"b\"").
-void AppendHistogram(std::string& out, const char* name, const std::string& labels,
-                     const Histogram& h) {
-  std::string bucket = std::string(name) + "_bucket{" + labels + ",le=\"";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i <= kBuckets.size(); ++i) {
-    out += bucket;
-    if (i < kBuckets.size()) {
-      cumulative += h.in_bucket[i];
-      AppendNumber(out, kBuckets[i]);
-    } else {
-      out += "+Inf";
-    }
-    out += "\"} ";
-    AppendNumber(out, static_cast<double>(i < kBuckets.size() ? cumulative : h.count));
-    out += '\n';
-  }
-  out += std::string(name) + "_sum{" + labels + "} ";
-  AppendNumber(out, h.sum);
-  out += '\n' + std::string(name) + "_count{" + labels + "} ";
-  AppendNumber(out, static_cast<double>(h.count));
-  out += '\n';
+TaskSeries& Task(Store& s, DbMetrics& m, uint16_t task) {
+  TaskSeries fresh;
+  fresh.task = task;
+  return FindOrInsert(
+      m.tasks, task, [](const TaskSeries& t) { return t.task; },
+      [&](uint16_t a, uint16_t b) { return s.names.Less(a, b); }, std::move(fresh));
 }
 
-// "3.40.1" from SQLite's version number 3040001.
-std::string SqliteVersionText() {
-  int n = SqliteVersionNumber();
-  return std::to_string(n / 1000000) + "." + std::to_string(n / 1000 % 1000) + "." +
-         std::to_string(n % 1000);
+SkipCount& Skip(Store& s, DbMetrics& m, uint16_t task, uint16_t reason) {
+  using Key = std::pair<uint16_t, uint16_t>;
+  return FindOrInsert(
+      m.skips, Key{task, reason}, [](const SkipCount& c) { return Key{c.task, c.reason}; },
+      [&](const Key& a, const Key& b) {
+        if (a.first != b.first) return s.names.Less(a.first, b.first);
+        return s.names.Less(a.second, b.second);
+      },
+      SkipCount{task, reason, 0});
 }
 
-std::string TaskLabels(const std::string* db, const std::string& task) {
-  std::string labels;
-  if (db != nullptr) {
-    labels = "db=";
-    AppendLabelValue(labels, *db);
-    labels += ',';
-  }
-  labels += "task=";
-  AppendLabelValue(labels, task);
-  return labels;
+void SetCheck(Store& s, DbMetrics& m, uint16_t check, uint8_t status) {
+  FindOrInsert(
+      m.health, check, [](const CheckStatus& c) { return c.check; },
+      [&](uint16_t a, uint16_t b) { return s.names.Less(a, b); }, CheckStatus{check, 0})
+      .status = status;
 }
 
 }  // namespace
 
-struct Metrics::Store {
-  mutable std::mutex mu;
-  MetricsDetail detail = MetricsDetail::kFull;   // under mu
-  std::map<std::string, DbMetrics> dbs;          // by db name, under mu
-  std::map<std::string, Histogram> by_task;      // durations over all databases, under mu
-  std::optional<double> databases;               // under mu
-  std::optional<double> ready;                   // under mu
-  mutable size_t last_size = 0;  // of the previous exposition, under mu: the next reserves it
-};
-
-Metrics::Metrics() : store_(std::make_unique<Store>()) {}
+Metrics::Metrics() : store_(std::make_shared<Store>()) {}
 
 Metrics::~Metrics() = default;
 
 void Metrics::SetDetail(MetricsDetail detail) {
   std::lock_guard lock(store_->mu);
   store_->detail = detail;
+  if (detail == MetricsDetail::kSummary) {
+    for (auto& [name, m] : store_->dbs) {
+      for (TaskSeries& t : m.tasks) t.duration.reset();
+    }
+  }
 }
 
 void Metrics::SetDatabases(const std::vector<ResolvedDatabase>& dbs) {
@@ -200,18 +108,22 @@ void Metrics::SetDatabases(const std::vector<ResolvedDatabase>& dbs) {
     auto& names = tasks[db.name];
     for (const ScheduledJob& sj : JobsFor(db)) names.push_back(sj.job->name());
   }
-  std::lock_guard lock(store_->mu);
-  for (auto it = store_->dbs.begin(); it != store_->dbs.end();) {
-    it = tasks.count(it->first) ? std::next(it) : store_->dbs.erase(it);
+  Store& s = *store_;
+  std::lock_guard lock(s.mu);
+  for (auto it = s.dbs.begin(); it != s.dbs.end();) {
+    it = tasks.count(it->first) ? std::next(it) : s.dbs.erase(it);
   }
+  uint16_t busy = s.names.Id("busy");
   for (const auto& [db, names] : tasks) {
-    DbMetrics& m = store_->dbs[db];
-    for (const std::string& task : names) {
-      m.tasks[task].skips.try_emplace("busy", 0);
-      store_->by_task.try_emplace(task);
-      for (size_t s = 0; s < kDbSeriesCount; ++s) {
-        const char* by = kDbFamilies[s].declared_by;
-        if (by != nullptr && task == by && !m.values[s]) m.values[s] = 0;
+    DbMetrics& m = s.dbs[db];
+    for (const std::string& name : names) {
+      uint16_t task = s.names.Id(name);
+      Task(s, m, task);
+      Skip(s, m, task, busy);
+      s.by_task.try_emplace(name);
+      for (size_t i = 0; i < kDbSeriesCount; ++i) {
+        const char* by = kDbFamilies[i].declared_by;
+        if (by != nullptr && name == by && !m.Has(i)) m.Set(i, 0);
       }
     }
   }
@@ -221,23 +133,33 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   double seconds = static_cast<double>(out.duration_ms) / 1000.0;
-  std::lock_guard lock(store_->mu);
-  DbMetrics& m = store_->dbs[db.name];
-  TaskSeries& task = m.tasks[out.job];
+  Store& s = *store_;
+  std::lock_guard lock(s.mu);
+  auto found = s.dbs.find(db.name);
+  DbMetrics& m = found != s.dbs.end() ? found->second : s.dbs[db.name];
+  uint16_t task_id = s.names.Id(out.job);
+  TaskSeries& task = Task(s, m, task_id);
   task.runs += 1;
-  task.skips.try_emplace("busy", 0);
+  Skip(s, m, task_id, s.names.Id("busy"));
   if (!out.skip_reason.empty())
-    task.skips[out.skip_reason] += 1;
+    Skip(s, m, task_id, s.names.Id(out.skip_reason)).count += 1;
   else if (!out.error.ok() || out.status == HealthStatus::kCritical)
     task.failures += 1;
-  task.duration.Observe(seconds);
-  store_->by_task[out.job].Observe(seconds);
+  if (s.detail == MetricsDetail::kFull) {
+    if (!task.duration) task.duration = std::make_unique<DbHistogram>();
+    task.duration->Observe(seconds);
+  }
+  auto by_task = s.by_task.find(out.job);
+  if (by_task == s.by_task.end()) by_task = s.by_task.emplace(out.job, TaskHistogram{}).first;
+  by_task->second.Observe(seconds);
   if (out.error.ok() && out.status != HealthStatus::kCritical) task.last_success = now;
 
-  auto set = [&](DbSeries s, double v) { m.values[s] = v; };
-  auto add = [&](DbSeries s, double v) { m.values[s] = m.values[s].value_or(0) + v; };
+  auto set = [&](DbSeries i, double v) { m.Set(i, v); };
+  auto add = [&](DbSeries i, double v) { m.Set(i, (m.Has(i) ? m.values[i] : 0) + v); };
   for (const auto* rows : {&out.gate_checks, &out.report.checks}) {
-    for (const CheckRow& row : *rows) m.health[row.check_type] = static_cast<int>(row.status);
+    for (const CheckRow& row : *rows) {
+      SetCheck(s, m, s.names.Id(row.check_type), static_cast<uint8_t>(row.status));
+    }
   }
   const JobFigures& f = out.report.figures;
   if (f.db_bytes) set(kSize, double(*f.db_bytes));
@@ -256,10 +178,11 @@ void Metrics::Record(const ResolvedDatabase& db, const JobOutcome& out) {
 }
 
 void Metrics::SetTaskRunning(const std::string& db, const std::string& task, bool running) {
-  std::lock_guard lock(store_->mu);
-  auto it = store_->dbs.find(db);
-  if (it == store_->dbs.end()) return;  // dropped meanwhile: no stale series
-  it->second.tasks[task].running = running;
+  Store& s = *store_;
+  std::lock_guard lock(s.mu);
+  auto it = s.dbs.find(db);
+  if (it == s.dbs.end()) return;  // dropped meanwhile: no stale series
+  Task(s, it->second, s.names.Id(task)).running = running;
 }
 
 void Metrics::SetDatabasesMaintained(size_t count) {
@@ -273,127 +196,10 @@ void Metrics::SetReady(bool ready) {
 }
 
 std::string Metrics::Exposition() const {
-  std::lock_guard lock(store_->mu);
-  const auto& dbs = store_->dbs;
   std::string out;
-  out.reserve(store_->last_size + store_->last_size / 8);
-  bool any_task = false;
-  for (const auto& [name, m] : dbs) any_task = any_task || !m.tasks.empty();
-
-  // Per (db, task) counters and gauges.
-  struct TaskFamily {
-    const char* name;
-    const char* type;
-    const char* help;
-    std::optional<double> (*value)(const TaskSeries&);
-  };
-  static const TaskFamily kTaskFamilies[] = {
-      {"sqlite_maintd_job_runs_total", "counter", "Job runs (skipped runs included)",
-       [](const TaskSeries& t) -> std::optional<double> { return t.runs; }},
-      {"sqlite_maintd_job_failures_total", "counter", "Job runs that failed (critical)",
-       [](const TaskSeries& t) -> std::optional<double> { return t.failures; }},
-      {"sqlite_maintd_job_last_success_timestamp_seconds", "gauge",
-       "Unix time in seconds of the last successful run of a job",
-       [](const TaskSeries& t) { return t.last_success; }},
-      {"sqlite_maintd_task_running", "gauge", "1 while the job runs on the database, else 0",
-       [](const TaskSeries& t) -> std::optional<double> { return t.running ? 1 : 0; }},
-  };
-  for (const TaskFamily& f : kTaskFamilies) {
-    bool header = false;
-    for (const auto& [db, m] : dbs) {
-      for (const auto& [task, series] : m.tasks) {
-        std::optional<double> v = f.value(series);
-        if (!v) continue;
-        if (!header) AppendHeader(out, f.name, f.type, f.help);
-        header = true;
-        AppendTaskSample(out, f.name, db, task, "", *v);
-      }
-    }
+  auto cursor = StartExposition();
+  while (cursor->Next(out, std::string::npos)) {
   }
-
-  // Skips by reason: busy, corrupt, refused (the runner's) and the jobs' own (nothing to do).
-  if (any_task) {
-    AppendHeader(out, "sqlite_maintd_job_skips_total", "counter",
-                 "Job runs skipped, by reason (busy, corrupt, refused, or the job's own: "
-                 "nothing to do)");
-  }
-  for (const auto& [db, m] : dbs) {
-    for (const auto& [task, series] : m.tasks) {
-      for (const auto& [reason, count] : series.skips) {
-        std::string label = ",reason=";
-        AppendLabelValue(label, reason);
-        AppendTaskSample(out, "sqlite_maintd_job_skips_total", db, task, label.c_str(), count);
-      }
-    }
-  }
-
-  if (store_->detail == MetricsDetail::kFull && any_task) {
-    AppendHeader(out, "sqlite_maintd_job_duration_seconds", "histogram",
-                 "Duration of job runs in seconds");
-    for (const auto& [db, m] : dbs) {
-      for (const auto& [task, series] : m.tasks) {
-        AppendHistogram(out, "sqlite_maintd_job_duration_seconds", TaskLabels(&db, task),
-                        series.duration);
-      }
-    }
-  } else if (store_->detail == MetricsDetail::kSummary && !store_->by_task.empty()) {
-    AppendHeader(out, "sqlite_maintd_job_duration_seconds", "histogram",
-                 "Duration of job runs in seconds, over all databases (http.metrics: summary)");
-    for (const auto& [task, h] : store_->by_task) {
-      AppendHistogram(out, "sqlite_maintd_job_duration_seconds", TaskLabels(nullptr, task), h);
-    }
-  }
-
-  // Per-database figures from the reports.
-  for (size_t s = 0; s < kDbSeriesCount; ++s) {
-    bool header = false;
-    for (const auto& [db, m] : dbs) {
-      if (!m.values[s]) continue;
-      if (!header) AppendHeader(out, kDbFamilies[s].name, kDbFamilies[s].type, kDbFamilies[s].help);
-      header = true;
-      out += kDbFamilies[s].name;
-      out += "{db=";
-      AppendLabelValue(out, db);
-      out += "} ";
-      AppendNumber(out, *m.values[s]);
-      out += '\n';
-    }
-  }
-
-  bool header = false;
-  for (const auto& [db, m] : dbs) {
-    for (const auto& [check, status] : m.health) {
-      if (!header) {
-        AppendHeader(out, "sqlite_maintd_health_status", "gauge",
-                     "Last status of a check: 0 healthy, 1 warning, 2 critical");
-      }
-      header = true;
-      out += "sqlite_maintd_health_status{check=";
-      AppendLabelValue(out, check);
-      out += ",db=";
-      AppendLabelValue(out, db);
-      out += "} ";
-      AppendNumber(out, status);
-      out += '\n';
-    }
-  }
-
-  auto plain = [&](const char* name, const char* help, const std::optional<double>& v) {
-    if (!v) return;
-    AppendHeader(out, name, "gauge", help);
-    AppendPlain(out, name, *v);
-  };
-  plain("sqlite_maintd_databases", "Databases maintained", store_->databases);
-  plain("sqlite_maintd_ready", "1 when /readyz answers 200", store_->ready);
-  AppendHeader(out, "sqlite_maintd_build_info", "gauge",
-               "Always 1; the labels name the daemon's version and the SQLite library it runs");
-  out += "sqlite_maintd_build_info{sqlite_version=";
-  AppendLabelValue(out, SqliteVersionText());
-  out += ",version=";
-  AppendLabelValue(out, MAINTD_VERSION);
-  out += "} 1\n";
-  AppendProcessMetrics(out);
-  store_->last_size = out.size();
   return out;
 }
 

@@ -4,14 +4,15 @@
 // Never `job` or `instance`: Prometheus sets those on every series of a scrape target.
 //
 // Threads: Record() runs on worker threads after every job run, SetTaskRunning() and the
-// setters on the loop thread, Exposition() on the loop thread for GET /metrics. Every member
-// is thread-safe: one mutex guards the whole store (Record() holds it for a few map updates).
+// setters on the loop thread, the exposition cursor on the loop thread for GET /metrics.
+// Every member is thread-safe: one mutex guards the whole store (Record() holds it for a few
+// small vector updates, the cursor for one piece of text).
 //
-// Storage is a compact struct per database, written out in the text exposition format
-// (0.0.4) on demand, with prometheus-cpp's conventions (HELP/TYPE lines, `_total`,
-// `_seconds`, `_bytes`, cumulative `le` buckets). prometheus-cpp's own families cost about
-// 25 KiB per database (a label map per series); here a database costs about 2-3 KiB, and a
-// scrape allocates only its response text.
+// Storage is a compact struct per database (daemon/metrics_store.h: about 1 KiB a database,
+// names interned), written out in the text exposition format (0.0.4) on demand, with
+// prometheus-cpp's conventions (HELP/TYPE lines, `_total`, `_seconds`, `_bytes`, cumulative
+// `le` buckets). The text for 10,000 databases is ~100 MB in full detail: it is written
+// piece by piece (ExpositionCursor), so a scrape holds one piece, never the whole text.
 //
 // Series exist from the start: SetDatabases() declares each database's tasks, and their
 // runs, failures and busy-skip counters, the counters of what they do (pages freed, rows
@@ -26,6 +27,10 @@
 #include "lib/jobs/maintained_database.h"
 
 namespace maintd {
+
+namespace metrics_store {
+struct Store;
+}
 
 class Metrics {
  public:
@@ -48,13 +53,25 @@ class Metrics {
   void SetDatabasesMaintained(size_t count);
   void SetReady(bool ready);
 
-  // The text exposition format (version 0.0.4), databases in name order, then
-  // sqlite_maintd_build_info and the process_* series.
+  // Writes the text exposition format (version 0.0.4) piece by piece: databases in name
+  // order, then sqlite_maintd_build_info and the process_* series. Next() appends the next
+  // piece, whole lines of about `bytes` or more (one database's lines of one family at
+  // least), and returns false once the last piece is written. It takes the store's lock
+  // for one piece at a time, so each sample is read as it is written: a database that
+  // appears or goes during a scrape may be in some families and not others, as with client
+  // libraries that collect one family at a time. The cursor keeps the store alive (it may
+  // outlive the Metrics object); one thread at a time.
+  class ExpositionCursor {
+   public:
+    virtual ~ExpositionCursor() = default;
+    virtual bool Next(std::string& out, size_t bytes) = 0;
+  };
+  std::unique_ptr<ExpositionCursor> StartExposition() const;
+  // The whole text at once (tests, small daemons).
   std::string Exposition() const;
 
  private:
-  struct Store;
-  std::unique_ptr<Store> store_;
+  std::shared_ptr<metrics_store::Store> store_;
 };
 
 }  // namespace maintd

@@ -132,6 +132,7 @@ Status Expand(const Config& config, std::vector<Candidate>* out) {
       return Status::Config(Prefix(config) + EntryPath(i) + ".glob: cannot expand '" + entry.glob +
                             "' (out of memory)");
     }
+    if (rc == 0) out->reserve(out->size() + g.gl_pathc);  // 10,000 tenants: no regrowth
     for (size_t k = 0; rc == 0 && k < g.gl_pathc; ++k) {
       std::string path = Normal(g.gl_pathv[k]);
       if (SkipGlobMatch(config, entry, path)) continue;
@@ -175,6 +176,7 @@ Result<std::vector<ResolvedDatabase>> ResolveDatabases(const Config& config) {
   MAINTD_RETURN_IF_ERROR(Expand(config, &all));
   std::map<std::string, size_t> by_identity, by_name;
   std::vector<ResolvedDatabase> out;
+  out.reserve(all.size());
   for (size_t i = 0; i < all.size(); ++i) {
     const Candidate& c = all[i];
     if (!c.problem.empty()) return Status::Config(Prefix(config) + c.key_path + ": " + c.problem);

@@ -2,6 +2,7 @@
 // families of CONTRACT.md section 8, counts what it is told, declares each database's series
 // at 0, has a lean summary mode, and forgets dropped databases.
 #include "daemon/metrics.h"
+#include "tests/daemon/metrics_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -13,23 +14,8 @@
 namespace maintd {
 namespace {
 
-ResolvedDatabase Db(const std::string& name) {
-  ResolvedDatabase db;
-  db.name = name;
-  db.path = "/data/" + name + ".db";
-  return db;
-}
-
-// An outcome as the runner passes it on: one row, and the job's typed figures (the
-// metrics read those, never the JSON details).
-JobOutcome Outcome(const std::string& job, int64_t ms, JobFigures figures = {}) {
-  JobOutcome out;
-  out.job = job;
-  out.duration_ms = ms;
-  out.report.checks.push_back({job, HealthStatus::kHealthy, nlohmann::json::object()});
-  out.report.figures = figures;
-  return out;
-}
+using test_metrics::Db;
+using test_metrics::Outcome;
 
 JobFigures Gauges(int64_t wal_bytes, int64_t db_bytes) {
   JobFigures f;
@@ -255,6 +241,26 @@ TEST(Metrics, SummaryDetailHasOneHistogramPerTask) {
   EXPECT_EQ(s["sqlite_maintd_job_runs_total{db=\"b\",task=\"checkpoint\"}"], 1);
   // 22 databases with the default jobs: the per-database histograms are most of the text.
   EXPECT_LT(text.size() * 2, full) << "summary must be much smaller";
+}
+
+// summary keeps no per-database histogram in memory (that is the point at 10,000
+// databases), so after a switch back to full they start again from 0.
+TEST(Metrics, SummaryKeepsNoPerDatabaseHistograms) {
+  Metrics metrics;
+  const std::string count = "sqlite_maintd_job_duration_seconds_count{db=\"a\",task=\"checkpoint\"}";
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  EXPECT_EQ(Parse(metrics.Exposition())[count], 1);
+  metrics.SetDetail(MetricsDetail::kSummary);
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  auto s = Parse(metrics.Exposition());
+  EXPECT_EQ(s.count(count), 0u);
+  EXPECT_EQ(s["sqlite_maintd_job_duration_seconds_count{task=\"checkpoint\"}"], 2);
+  metrics.SetDetail(MetricsDetail::kFull);
+  EXPECT_EQ(Parse(metrics.Exposition())[count], 0) << "a counter reset, as documented";
+  metrics.Record(Db("a"), Outcome("checkpoint", 2));
+  s = Parse(metrics.Exposition());
+  EXPECT_EQ(s[count], 1);
+  EXPECT_EQ(s["sqlite_maintd_job_runs_total{db=\"a\",task=\"checkpoint\"}"], 3);
 }
 
 TEST(Metrics, BuildInfoAndProcessSeries) {

@@ -64,6 +64,51 @@ TEST(HttpE2E, EndpointsAndMetrics) {
   EXPECT_EQ(daemon.Wait(seconds(25)), 0);
 }
 
+// /metrics is streamed in pieces (64 KiB): chunked to HTTP/1.1 clients, up to the close to
+// HTTP/1.0 ones, the header alone to HEAD; either way the whole text arrives, well formed,
+// the process_* series last.
+TEST(HttpE2E, MetricsStreamedInPieces) {
+  TempDir dir;
+  constexpr int kDbs = 30;  // ~10 KB of text each: several pieces
+  for (int i = 0; i < kDbs; ++i) MakeWalDb(dir.File("t" + std::to_string(i) + ".db"), 10);
+  std::string config = dir.File("c.yaml");
+  WriteFile(config, "http: { listen: \"127.0.0.1:0\" }\n"
+                    "databases:\n  - glob: \"" + dir.path() + "/*.db\"\n");
+  ChildProcess daemon({MaintdBinary(), "--config", config, "run"}, {}, dir.path());
+  int port = PortFromLog(daemon);
+  ASSERT_NE(port, 0) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor([&] { return Get(port, "/readyz").status == 200; }, seconds(20)));
+  const std::regex line(R"((# (HELP|TYPE) [a-z_]+ .+)|([a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+))");
+  auto check = [&](const HttpReply& r, const std::string& what) {
+    SCOPED_TRACE(what);
+    EXPECT_GT(r.body.size(), 3u * 64 * 1024);
+    EXPECT_EQ(r.body.rfind("# HELP sqlite_maintd_job_runs_total ", 0), 0u) << r.body.substr(0, 200);
+    EXPECT_TRUE(std::regex_search(r.body, std::regex("\nprocess_max_fds [0-9]+\n$")))
+        << r.body.substr(r.body.size() - std::min<size_t>(r.body.size(), 300));
+    size_t runs = 0, bad = 0, start = 0;
+    for (size_t end; (end = r.body.find('\n', start)) != std::string::npos; start = end + 1) {
+      std::string l = r.body.substr(start, end - start);
+      if (!std::regex_match(l, line) && bad++ < 3) ADD_FAILURE() << "malformed: " << l;
+      if (l.rfind("sqlite_maintd_job_runs_total{", 0) == 0) ++runs;
+    }
+    EXPECT_EQ(runs, kDbs * 6u) << "one series per database and default job";
+  };
+  HttpReply chunked = Get(port, "/metrics");
+  EXPECT_EQ(chunked.status, 200);
+  EXPECT_NE(chunked.headers.find("\r\ntransfer-encoding: chunked"), std::string::npos)
+      << chunked.headers;
+  check(chunked, "HTTP/1.1");
+  HttpReply plain = RawHttp(port, "GET /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(plain.headers.rfind("http/1.0 200 ok\r\n", 0), 0u) << plain.headers;
+  EXPECT_EQ(plain.headers.find("transfer-encoding"), std::string::npos) << plain.headers;
+  check(plain, "HTTP/1.0");
+  HttpReply head = RawHttp(port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(seconds(25)), 0);
+}
+
 TEST(HttpE2E, ReadyzIs503DuringShutdown) {
   TempDir dir;
   std::string db = dir.File("app.db");

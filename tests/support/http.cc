@@ -36,6 +36,7 @@ HttpReply RawHttp(int port, const std::string& request) {
   if (sep == std::string::npos) return reply;
   std::string headers = all.substr(0, sep);
   for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  reply.headers = headers;
   if (headers.find("\r\ntransfer-encoding: chunked") == std::string::npos) {
     reply.body = all.substr(sep + 4);
     return reply;
