@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Configures and builds sqlite-maintd (Release) into ${BUILD_DIR:-build}.
 #   scripts/build.sh [CMAKE_ARGS...]       everything (daemon, test binaries, tools)
-#   BUILD_TARGETS="sqlite-maintd" scripts/build.sh -DMAINTD_BUILD_TESTS=OFF
-#                                          only the daemon (what scripts/demo.sh does)
+#   BUILD_TARGETS="sqlite-maintd" MAINTD_DAEMON_ONLY=1 scripts/build.sh -DMAINTD_BUILD_TESTS=OFF
+#                                          only the daemon (scripts/demo.sh: that, in build-demo/)
+# BUILD_TYPE (default Release) is CMAKE_BUILD_TYPE; MAINTD_DAEMON_ONLY=1 reaches
+# scripts/setup-deps.sh (no test packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 "$(pwd)/scripts/setup-deps.sh"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that sqlite-maintd needs to build, test and bench.
 # Idempotent: prints nothing and installs nothing when everything is already present.
+# MAINTD_DAEMON_ONLY=1 leaves out what only the test binaries and test runners need.
 # MAINTD_FUZZ_DEPS=1 adds clang and libFuzzer (libclang-rt-14-dev) for fuzz/run.sh.
 # MAINTD_PACKAGE_DEPS=1 adds lintian and man-db for scripts/package.sh (the .deb check).
 # MAINTD_TEST_DEPS=1 adds what only the tests use: man-db (the man page test runs `man
@@ -14,12 +15,16 @@ PACKAGES=(
   libboost-dev
   libyaml-cpp-dev
   libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
   libsystemd-dev
   libcli11-dev
   nlohmann-json3-dev
-  python3 procps
 )
+# MAINTD_DAEMON_ONLY=1 (scripts/demo.sh): only what the daemon needs to build: no
+# GoogleTest (the test binaries) and none of the tests' and benches' tools (python3 runs the
+# doc tests and bench scripts; procps).
+if [ "${MAINTD_DAEMON_ONLY:-0}" != 1 ]; then
+  PACKAGES+=(libgtest-dev libgmock-dev python3 procps)
+fi
 # The bounded fuzz run of CI (fuzz/run.sh, .ci/run) needs clang with libFuzzer; only then.
 if [ "${MAINTD_FUZZ_DEPS:-0}" = 1 ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
