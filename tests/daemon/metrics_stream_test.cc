@@ -134,7 +134,9 @@ TEST_P(MetricsStream, PiecesAddUpToTheReferenceText) {
   for (size_t piece_bytes : {size_t{1}, size_t{100}, size_t{4096}, size_t{1} << 20}) {
     size_t pieces = 0;
     EXPECT_EQ(Stable(Streamed(m, piece_bytes, &pieces)), golden) << piece_bytes << " bytes a piece";
-    if (piece_bytes > 1) EXPECT_LE(pieces, last_pieces) << piece_bytes;
+    if (piece_bytes > 1) {
+      EXPECT_LE(pieces, last_pieces) << piece_bytes;
+    }
     last_pieces = pieces;
   }
   size_t pieces = 0;

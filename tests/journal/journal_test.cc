@@ -136,7 +136,6 @@ TEST(Journal, LastRunPruneAndCentralJournal) {
 // journal do not count.
 TEST(JournalTest, LastRunsAgreesWithLastRunForEveryJob) {
   CentralPair p;
-  const std::string &a = p.a, &b = p.b, &central = p.central;
   FakeClock& clock = p.clock;
   auto &ja = p.ja, &jb = p.jb;
   ASSERT_TRUE(ja.ok() && jb.ok());
