@@ -37,13 +37,18 @@ void SetMainStat(FileSignature& sig, const struct stat& st) {
 }  // namespace
 
 bool FileSignature::SameAs(const FileSignature& o) const {
-  return header_known && o.header_known && exists == o.exists && dev == o.dev && ino == o.ino &&
-         size == o.size && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns &&
-         wal_exists == o.wal_exists && wal_size == o.wal_size && wal_mtime_ns == o.wal_mtime_ns &&
+  const bool main_same = header_known && o.header_known && exists == o.exists && dev == o.dev &&
+                         ino == o.ino && size == o.size && mtime_ns == o.mtime_ns &&
+                         ctime_ns == o.ctime_ns && change_counter == o.change_counter &&
+                         page_count == o.page_count && freelist_count == o.freelist_count;
+  if (!main_same) return false;
+  // A WAL without frames on both sides (absent, empty, or a header only) holds no content:
+  // the database is the main file alone, compared above. A reader that opens the database
+  // and leaves an empty -wal behind (any read-only connection does) is no change.
+  if (!WalHasFrames() && !o.WalHasFrames()) return true;
+  return wal_exists == o.wal_exists && wal_size == o.wal_size && wal_mtime_ns == o.wal_mtime_ns &&
          wal_ctime_ns == o.wal_ctime_ns && wal_checkpoint_seq == o.wal_checkpoint_seq &&
-         wal_salt1 == o.wal_salt1 && wal_salt2 == o.wal_salt2 &&
-         change_counter == o.change_counter && page_count == o.page_count &&
-         freelist_count == o.freelist_count;
+         wal_salt1 == o.wal_salt1 && wal_salt2 == o.wal_salt2;
 }
 
 std::string FileSignature::Describe() const {

@@ -51,7 +51,8 @@ struct FileSignature {
   std::optional<DbHeader> header;
 
   // True when both were read completely (header known on both sides) and every part is
-  // the same: nothing was written to the database or its WAL in between.
+  // the same: nothing was written to the database or its WAL in between. The WAL parts are
+  // compared only when one side has frames (a WAL without frames holds nothing).
   bool SameAs(const FileSignature& other) const;
   // The WAL holds at least one frame (more than its 32-byte header): there may be
   // something to checkpoint.

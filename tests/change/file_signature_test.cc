@@ -3,6 +3,7 @@
 #include "lib/inspect/file_signature.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "lib/sqlite/open_files.h"
@@ -33,6 +34,30 @@ TEST(FileSignature, AnIdleDatabaseReadsTheSameTwice) {
   ASSERT_TRUE(a.header_known);
   EXPECT_GT(a.page_count, 0u);
   EXPECT_TRUE(b.SameAs(a)) << a.Describe() << " / " << b.Describe();
+}
+
+// A reader (python's sqlite3 with mode=ro, `status` of an old version, a backup tool) opens
+// a clean WAL database and leaves an empty -wal and -shm behind: no content changed, so no
+// job may unsettle for it (10,000 tenants swept by a reader must not all run again).
+TEST(FileSignature, AReaderLeavingAnEmptyWalIsNoChangeACommitIs) {
+  test::TempDir dir;
+  std::string path = dir.File("app.db");
+  test::MakeWalDb(path, 50);
+  FileSignature before = ReadFileSignature(path);
+  ASSERT_FALSE(before.wal_exists);
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "SELECT count(*) FROM items", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
+  }
+  FileSignature after = ReadFileSignature(path);
+  ASSERT_TRUE(after.wal_exists) << "a read-only connection cannot remove the -wal";
+  EXPECT_FALSE(after.WalHasFrames());
+  EXPECT_TRUE(after.SameAs(before)) << before.Describe() << " / " << after.Describe();
+
+  test::ExecSql(path, "INSERT INTO items(body) VALUES ('x')");
+  EXPECT_FALSE(ReadFileSignature(path).SameAs(after));
 }
 
 TEST(FileSignature, TheHeaderIsNotReadWhileAConnectionOfOursIsOpen) {
