@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -107,20 +109,26 @@ void Daemon::ApplyConfig(Config config, bool initial,
     }
     return;
   }
-  std::vector<ResolvedDatabase> active;
+  // One shared copy of each database's settings: its MaintainedDatabase, the scheduler's
+  // entries and its jobs' runs all point at it (10,000 tenants: one copy each, not three).
+  std::vector<std::shared_ptr<const ResolvedDatabase>> active;
   std::map<std::string, std::shared_ptr<MaintainedDatabase>> next;
   size_t held_elsewhere = 0;  // refused because another maintainer holds the lock
   std::string holder;         // the first such refusal's message
-  std::vector<const ResolvedDatabase*> fresh;
-  for (const ResolvedDatabase& db : *resolved) {
+  std::vector<std::shared_ptr<const ResolvedDatabase>> fresh;
+  for (ResolvedDatabase& db : *resolved) {
     auto existing = Find(db.path);
     if (!existing) {
-      fresh.push_back(&db);
+      fresh.push_back(std::make_shared<const ResolvedDatabase>(std::move(db)));
       continue;
     }
-    existing->UpdateDatabase(db);
-    next[db.path] = existing;
-    active.push_back(db);
+    std::shared_ptr<const ResolvedDatabase> settings = existing->settings();
+    if (!(*settings == db)) {
+      settings = std::make_shared<const ResolvedDatabase>(std::move(db));
+      existing->UpdateDatabase(settings);
+    }
+    next[settings->path] = existing;
+    active.push_back(std::move(settings));
   }
   auto acquired = AcquireAll(config, fresh);
   for (size_t i = 0; i < fresh.size(); ++i) {
@@ -136,7 +144,7 @@ void Daemon::ApplyConfig(Config config, bool initial,
     }
     spdlog::info("db={} maintaining {}", db.name, db.path);
     next[db.path] = std::shared_ptr<MaintainedDatabase>(std::move(acquired[i]).value());
-    active.push_back(db);
+    active.push_back(fresh[i]);
   }
   size_t expected = resolved->size();
   asio::post(loop_, [this, config = std::move(config), next = std::move(next),
@@ -148,7 +156,7 @@ void Daemon::ApplyConfig(Config config, bool initial,
       // Dropped databases: their lock is released once a job still running there ends.
       for (const auto& [path, db] : dbs_) {
         if (next.count(path) == 0) {
-          spdlog::info("db={} dropped (no longer configured or matched): {}", db->db().name, path);
+          spdlog::info("db={} dropped (no longer configured or matched): {}", db->settings()->name, path);
         }
       }
       dbs_ = std::move(next);
@@ -188,12 +196,24 @@ void Daemon::ApplyConfig(Config config, bool initial,
 }
 
 std::vector<Result<std::unique_ptr<MaintainedDatabase>>> Daemon::AcquireAll(
-    const Config& config, const std::vector<const ResolvedDatabase*>& dbs) {
+    const Config& config, const std::vector<std::shared_ptr<const ResolvedDatabase>>& dbs) {
+  // The options depend on a few settings only: databases that agree on them share one
+  // copy (a glob of 10,000 tenants: one).
+  std::map<std::tuple<int64_t, int64_t, bool>, std::shared_ptr<const MaintainerOptions>> shared;
+  std::vector<std::shared_ptr<const MaintainerOptions>> options;
+  options.reserve(dbs.size());
+  for (const auto& db : dbs) {
+    auto key = std::make_tuple(db->policy.busy_timeout.count(),
+                               db->policy.health.quick_check_every.count(), db->create_missing);
+    auto& slot = shared[key];
+    if (!slot) slot = std::make_shared<const MaintainerOptions>(OptionsFor(config, *db));
+    options.push_back(slot);
+  }
   std::vector<std::optional<Result<std::unique_ptr<MaintainedDatabase>>>> slots(dbs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < dbs.size(); i = next++) {
-      slots[i].emplace(MaintainedDatabase::Acquire(*dbs[i], OptionsFor(config, *dbs[i])));
+      slots[i].emplace(MaintainedDatabase::Acquire(dbs[i], options[i]));
     }
   };
   size_t threads = std::min(kAcquireThreads, dbs.size() / kAcquirePerThread);
@@ -207,6 +227,7 @@ std::vector<Result<std::unique_ptr<MaintainedDatabase>>> Daemon::AcquireAll(
   return out;
 }
 
+// Depends on `db` only through the settings AcquireAll keys its sharing on.
 MaintainerOptions Daemon::OptionsFor(const Config& config, const ResolvedDatabase& db) {
   MaintainerOptions options = env_.MaintainerOptionsFor(config, db);
   // The hourly health job keeps the integrity verdict fresh for the writers between its

@@ -65,7 +65,7 @@ class Daemon {
   // Control thread: MaintainedDatabase::Acquire for each of `dbs`, several at once; the
   // results in the order of `dbs`.
   std::vector<Result<std::unique_ptr<MaintainedDatabase>>> AcquireAll(
-      const Config& config, const std::vector<const ResolvedDatabase*>& dbs);
+      const Config& config, const std::vector<std::shared_ptr<const ResolvedDatabase>>& dbs);
   Result<std::vector<ResolvedDatabase>> ResolveAll(const Config& config);
   std::shared_ptr<MaintainedDatabase> Find(const std::string& path);
 

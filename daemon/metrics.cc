@@ -102,11 +102,25 @@ void Metrics::SetDetail(MetricsDetail detail) {
 }
 
 void Metrics::SetDatabases(const std::vector<ResolvedDatabase>& dbs) {
+  std::vector<const ResolvedDatabase*> list;
+  list.reserve(dbs.size());
+  for (const ResolvedDatabase& db : dbs) list.push_back(&db);
+  SetDatabases(list);
+}
+
+void Metrics::SetDatabases(const std::vector<std::shared_ptr<const ResolvedDatabase>>& dbs) {
+  std::vector<const ResolvedDatabase*> list;
+  list.reserve(dbs.size());
+  for (const auto& db : dbs) list.push_back(db.get());
+  SetDatabases(list);
+}
+
+void Metrics::SetDatabases(const std::vector<const ResolvedDatabase*>& dbs) {
   // Outside the lock: JobsFor builds the job objects.
   std::map<std::string, std::vector<std::string>> tasks;
-  for (const ResolvedDatabase& db : dbs) {
-    auto& names = tasks[db.name];
-    for (const ScheduledJob& sj : JobsFor(db)) names.push_back(sj.job->name());
+  for (const ResolvedDatabase* db : dbs) {
+    auto& names = tasks[db->name];
+    for (const ScheduledJob& sj : JobsFor(*db)) names.push_back(sj.job->name());
   }
   Store& s = *store_;
   std::lock_guard lock(s.mu);

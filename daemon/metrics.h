@@ -44,6 +44,7 @@ class Metrics {
   // at 0, and drops the series of databases not listed (removed from the config or no
   // longer matched by a glob), so tenants that come and go leave no stale series behind.
   void SetDatabases(const std::vector<ResolvedDatabase>& dbs);
+  void SetDatabases(const std::vector<std::shared_ptr<const ResolvedDatabase>>& dbs);
   // Counts the run, observes its duration, and takes the figures of its report (database
   // size, free pages, WAL size, pages freed, rows requeued and purged, lock hold).
   void Record(const ResolvedDatabase& db, const JobOutcome& outcome);
@@ -71,6 +72,7 @@ class Metrics {
   std::string Exposition() const;
 
  private:
+  void SetDatabases(const std::vector<const ResolvedDatabase*>& dbs);
   std::shared_ptr<metrics_store::Store> store_;
 };
 

@@ -48,6 +48,7 @@ struct SqlValue {
   int64_t integer = 0;
   double real = 0;
   std::string text;
+  bool operator==(const SqlValue&) const = default;
 };
 
 struct CheckpointPolicy {
@@ -143,6 +144,7 @@ struct LeaseRequeueRule {
   int64_t max_attempts = 0;     // 0 = no dead-lettering (direction up only)
   std::string dead_value = "dead";
   int64_t batch = 500;
+  bool operator==(const LeaseRequeueRule&) const = default;
 };
 
 struct RetentionRule {
@@ -157,6 +159,7 @@ struct RetentionRule {
   Millis pause_between_batches = 50ms;
   bool dry_run = false;
   Millis every = 1h;  // how often the rule runs
+  bool operator==(const RetentionRule&) const = default;
 };
 
 // One `databases:` entry as written. A glob entry expands to many ResolvedDatabase.
@@ -203,6 +206,7 @@ struct ResolvedDatabase {
   DatabasePolicy policy;
   std::vector<LeaseRequeueRule> lease_requeue;
   std::vector<RetentionRule> retention;
+  bool operator==(const ResolvedDatabase&) const = default;
 };
 
 }  // namespace maintd

@@ -67,7 +67,6 @@ ConvertDecision NoneConversion(JobContext& ctx, const VacuumPolicy& vacuum, cons
 
 class HealthJob final : public Job {
  public:
-  explicit HealthJob(const ResolvedDatabase& db) : db_(db) {}
   std::string name() const override { return "health"; }
   std::string journal_key() const override { return "quick_check"; }
   JobTraits traits() const override {
@@ -101,7 +100,7 @@ class HealthJob final : public Job {
 
   Result<JobReport> Run(JobContext& ctx) override {
     JobReport report;
-    const HealthPolicy& health = db_.policy.health;
+    const HealthPolicy& health = ctx.db.policy.health;
     const std::string& path = ctx.conn().path();
 
     SystemTime now = ctx.clock.Now();
@@ -153,7 +152,7 @@ class HealthJob final : public Job {
 
     auto disk = ReadDiskSpace(path);
     if (disk.ok()) {
-      AddCheck(report, FreeDiskCheck(*disk, stats->file_size, health, db_.policy.vacuum));
+      AddCheck(report, FreeDiskCheck(*disk, stats->file_size, health, ctx.db.policy.vacuum));
       AddMetric(report, "disk.free_bytes", double(disk->free_bytes), "bytes");
     } else {
       AddCheck(report, {"free_disk", HealthStatus::kWarning, {{"error", disk.status().message()}}});
@@ -164,9 +163,9 @@ class HealthJob final : public Job {
     } else {
       AddCheck(report, {"filesystem", HealthStatus::kWarning, {{"error", fs.status().message()}}});
     }
-    if (db_.policy.backup.every.count() > 0) {
+    if (ctx.db.policy.backup.every.count() > 0) {
       if (!backup_wait_since_) backup_wait_since_ = ctx.clock.Now();
-      AddCheck(report, CheckBackupAge(db_, ctx.clock.Now(), *backup_wait_since_));
+      AddCheck(report, CheckBackupAge(ctx.db, ctx.clock.Now(), *backup_wait_since_));
     }
     if (journal_mode == "wal" && report.integrity != IntegrityVerdict::kCorrupt) {
       auto pins = ObserveWalPins(ctx);
@@ -188,11 +187,11 @@ class HealthJob final : public Job {
   // The fragmentation row, every run; its warning goes to the log per state change
   // (state_change_log.h) and makes the run a warning only on those runs.
   void AddFragmentation(JobContext& ctx, JobReport& report, const DbStats& s) {
-    const VacuumPolicy& vacuum = db_.policy.vacuum;
+    const VacuumPolicy& vacuum = ctx.db.policy.vacuum;
     std::optional<ConvertDecision> conv;
     if (s.auto_vacuum == 0) conv = NoneConversion(ctx, vacuum, s);
     CheckRow row = FragmentationCheck(s, vacuum, conv ? &*conv : nullptr);
-    const std::string prefix = "db=" + db_.name + " health: fragmentation";
+    const std::string prefix = "db=" + ctx.db.name + " health: fragmentation";
     if (row.status == HealthStatus::kHealthy) {
       state_.LogCleared(row.check_type, prefix + " warning cleared");
       AddCheck(report, std::move(row));
@@ -211,7 +210,7 @@ class HealthJob final : public Job {
     report.checks.push_back(std::move(row));
   }
 
-  ResolvedDatabase db_;
+  // Settings come from each run's JobContext::db (the runner's current ones).
   StateChangeLog state_;  // this job instance's conditions (fragmentation)
   // When this job instance (the daemon's schedule entry: made at start, at the reload that
   // enables backups, for a new tenant) first ran with backups enabled: backup_age's
@@ -247,8 +246,8 @@ class IntegrityCheckJob final : public Job {
 
 }  // namespace
 
-std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase& db) {
-  return std::make_shared<HealthJob>(db);
+std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase&) {
+  return std::make_shared<HealthJob>();
 }
 
 std::shared_ptr<Job> MakeIntegrityCheckJob(const ResolvedDatabase&) {

@@ -87,9 +87,9 @@ void IntegrityGate::Record(IntegrityVerdict verdict, const std::string& source,
 }
 
 std::optional<IntegrityState> IntegrityGate::FromJournal() const {
-  bool central = !options_.journal.central_path.empty();
-  if (central && !FileExists(options_.journal.central_path)) return std::nullopt;
-  auto journal = Journal::Open(options_.path, options_.journal, *options_.clock,
+  bool central = !options_.journal->central_path.empty();
+  if (central && !FileExists(options_.journal->central_path)) return std::nullopt;
+  auto journal = Journal::Open(std::string(options_.path), *options_.journal, *options_.clock,
                                JournalAccess::kRead);
   if (!journal.ok()) return std::nullopt;
   auto newest = (*journal)->NewestIntegrityCheck();
@@ -106,14 +106,15 @@ std::optional<IntegrityState> IntegrityGate::FromJournal() const {
 
 Status IntegrityGate::Refusal(const IntegrityState& known) const {
   return Status::Corrupt(
-      "database " + options_.path + " is corrupt: its last integrity result is critical (" +
+      "database " + std::string(options_.path) + " is corrupt: its last integrity result is critical (" +
       known.source + " at " + FormatIsoUtc(known.at) +
       (known.problem.empty() ? "" : ": " + known.problem) +
       "); nothing is written to it. After repairing or restoring it, `sqlite-maintd once --job "
-      "health " + options_.path + "` checks it again");
+      "health " + std::string(options_.path) + "` checks it again");
 }
 
-Status IntegrityGate::Admit(StopToken& stop, std::vector<CheckRow>* gate_rows) {
+Status IntegrityGate::Admit(const ResolvedDatabase& settings, StopToken& stop,
+                            std::vector<CheckRow>* gate_rows) {
   IntegrityState known = state();
   if (known.verdict == IntegrityVerdict::kCorrupt) return Refusal(known);
   if (RecentSound(known)) return Status::Ok();
@@ -134,13 +135,13 @@ Status IntegrityGate::Admit(StopToken& stop, std::vector<CheckRow>* gate_rows) {
   // Check now, read-only: nothing is written before the verdict.
   OpenOptions ro;
   ro.read_only = true;
-  ro.busy_timeout = options_.busy_timeout;
-  auto conn = Connection::Open(options_.path, ro);
+  ro.busy_timeout = settings.policy.busy_timeout;
+  const std::string path(options_.path);
+  auto conn = Connection::Open(path, ro);
   if (!conn.ok()) {
     if (conn.status().code() == StatusCode::kCorrupt) {
       Record(IntegrityVerdict::kCorrupt, "quick_check", conn.status().message());
-      return Status::Corrupt("database " + options_.path +
-                             " is corrupt: " + conn.status().message());
+      return Status::Corrupt("database " + path + " is corrupt: " + conn.status().message());
     }
     return conn.status();
   }
@@ -153,8 +154,8 @@ Status IntegrityGate::Admit(StopToken& stop, std::vector<CheckRow>* gate_rows) {
   if (checked->corrupt) {
     Record(IntegrityVerdict::kCorrupt, "quick_check", problem);
     spdlog::critical("db={} quick_check failed: {}; nothing will be written to it",
-                     options_.name, problem);
-    return Status::Corrupt("database " + options_.path + " is corrupt (quick_check: " +
+                     settings.name, problem);
+    return Status::Corrupt("database " + path + " is corrupt (quick_check: " +
                            problem + "); nothing was written to it");
   }
   Record(IntegrityVerdict::kSound, "quick_check", "");

@@ -30,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/config/config.h"
@@ -53,13 +54,15 @@ struct IntegrityState {
 std::string IntegrityNote(const IntegrityState& state);
 std::optional<IntegrityState> ParseIntegrityNote(const std::string& note);
 
+// What the gate needs of its database besides the per-run settings (Admit's argument). The
+// gate is one per maintained database, so nothing here is copied per database: `path` and
+// `journal` point into the owner (MaintainedDatabase: its path and its shared options) and
+// must outlive the gate.
 struct IntegrityGateOptions {
-  std::string path;                    // the database
-  std::string name;                    // its configured name, for logs
-  JournalTarget journal;               // where the evidence rows live
+  std::string_view path;                  // the database; not owned
+  const JournalTarget* journal = nullptr;  // where the evidence rows live; not owned
   const Clock* clock = &RealClock::Instance();
   Millis recent = std::chrono::hours(1);  // how old a good result may be
-  Millis busy_timeout = std::chrono::seconds(5);
   // Persists the note (the maintainer lock's WriteNote); may be empty.
   std::function<void(const std::string& note)> write_note;
 };
@@ -72,8 +75,10 @@ class IntegrityGate {
   // Ok when the database may be written now. Corrupt when it is (or was just found)
   // corrupt; Busy / IoError / Interrupted when the check could not run (retry later).
   // `gate_rows` receives the quick_check row the gate ran, if it ran one (critical rows
-  // only go to a central journal: the caller decides). Blocking; `stop` interrupts it.
-  Status Admit(StopToken& stop, std::vector<CheckRow>* gate_rows);
+  // only go to a central journal: the caller decides). `settings`: the run's (its name for
+  // the log, its busy_timeout for the check's connection). Blocking; `stop` interrupts it.
+  Status Admit(const ResolvedDatabase& settings, StopToken& stop,
+               std::vector<CheckRow>* gate_rows);
 
   // The verdict of a proving job (or of a restore, which replaces the file with a
   // verified backup). kNotChecked is ignored.

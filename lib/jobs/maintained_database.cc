@@ -39,28 +39,37 @@ std::string FirstProblem(const JobReport& report) {
 
 }  // namespace
 
-MaintainedDatabase::MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options,
+MaintainedDatabase::MaintainedDatabase(std::shared_ptr<const ResolvedDatabase> db,
+                                       std::shared_ptr<const MaintainerOptions> options,
                                        std::optional<MaintainerLock> lock)
-    : path_(db.path),
+    : path_(db->path),
       options_(std::move(options)),
       lock_(std::move(lock)),
-      gate_(
-          IntegrityGateOptions{path_, db.name, options_.journal, options_.clock,
-                               options_.recent_check, db.policy.busy_timeout,
-                               [this](const std::string& note) {
-                                 if (!lock_) return;  // beside: the maintainer's file
-                                 Status s = lock_->WriteNote(note);
-                                 if (!s.ok()) {
-                                   spdlog::warn("db={} integrity note not kept in {}: {}",
-                                                path_, lock_->path(), s.message());
-                                 }
-                               }},
-          ParseIntegrityNote(lock_ ? lock_->note_at_acquire()
-                                   : MaintainerLock::ReadNote(db.path, options_.lock_dir))),
+      gate_(IntegrityGateOptions{path_, &options_->journal, options_->clock,
+                                 options_->recent_check,
+                                 [this](const std::string& note) {
+                                   if (!lock_) return;  // beside: the maintainer's file
+                                   Status s = lock_->WriteNote(note);
+                                   if (!s.ok()) {
+                                     spdlog::warn("db={} integrity note not kept in {}: {}",
+                                                  path_, lock_->path(), s.message());
+                                   }
+                                 }},
+            ParseIntegrityNote(lock_ ? lock_->note_at_acquire()
+                                     : MaintainerLock::ReadNote(path_, options_->lock_dir))),
       db_(std::move(db)) {}
 
 Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
     const ResolvedDatabase& db, const MaintainerOptions& options) {
+  return Acquire(std::make_shared<const ResolvedDatabase>(db),
+                 std::make_shared<const MaintainerOptions>(options));
+}
+
+Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
+    std::shared_ptr<const ResolvedDatabase> shared_db,
+    std::shared_ptr<const MaintainerOptions> shared_options) {
+  const ResolvedDatabase& db = *shared_db;
+  const MaintainerOptions& options = *shared_options;
   bool exists = FileExists(db.path);
   if (!exists && !options.create_missing && !options.allow_missing) {
     return Status::NotFound("database " + db.path + " does not exist");
@@ -71,7 +80,8 @@ Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
   }
   std::optional<MaintainerLock> held;
   if (lock.ok()) held.emplace(std::move(lock).value());
-  std::unique_ptr<MaintainedDatabase> self(new MaintainedDatabase(db, options, std::move(held)));
+  std::unique_ptr<MaintainedDatabase> self(
+      new MaintainedDatabase(shared_db, shared_options, std::move(held)));
   if (!self->lock_) self->beside_holder_ = lock.status().message();
   if (!exists && options.create_missing) {
     // A database we create is set up the way this daemon maintains best: WAL and
@@ -88,16 +98,16 @@ Result<std::unique_ptr<MaintainedDatabase>> MaintainedDatabase::Acquire(
   return self;
 }
 
-ResolvedDatabase MaintainedDatabase::db() const {
+std::shared_ptr<const ResolvedDatabase> MaintainedDatabase::settings() const {
   std::lock_guard lock(mu_);
   return db_;
 }
 
-void MaintainedDatabase::UpdateDatabase(ResolvedDatabase db) {
+void MaintainedDatabase::UpdateDatabase(std::shared_ptr<const ResolvedDatabase> db) {
   bool policy_changed;
   {
     std::lock_guard lock(mu_);
-    policy_changed = !(db_.policy == db.policy);
+    policy_changed = !(db_->policy == db->policy);
     db_ = std::move(db);
   }
   // A job settled under the old policy may have work under the new one (a glob rescan
@@ -108,12 +118,12 @@ void MaintainedDatabase::UpdateDatabase(ResolvedDatabase db) {
 Result<Connection> MaintainedDatabase::OpenConnection(DbAccess access) const {
   OpenOptions open;
   open.read_only = access == DbAccess::kReadOnly;
-  open.busy_timeout = db().policy.busy_timeout;
+  open.busy_timeout = settings()->policy.busy_timeout;
   return Connection::Open(path_, open);
 }
 
 std::unique_ptr<Journal> MaintainedDatabase::OpenJournalForWrite() {
-  auto journal = Journal::Open(path_, options_.journal, *options_.clock);
+  auto journal = Journal::Open(path_, options_->journal, *options_->clock);
   if (!journal.ok()) {
     spdlog::warn("db={} journal unavailable: {}", path_, journal.status().ToString());
     return nullptr;
@@ -161,7 +171,7 @@ spdlog::level::level_enum MaintainedDatabase::LogLevelFor(const JobOutcome& out,
     }
     return spdlog::level::info;
   }
-  if (conditions_.Holds(key, variant, *options_.clock) != StateChangeLog::Event::kNone) {
+  if (conditions_.Holds(key, variant, *options_->clock) != StateChangeLog::Event::kNone) {
     return spdlog::level::warn;
   }
   if (auto since = conditions_.Since(key)) {
@@ -174,12 +184,12 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
   std::lock_guard lock(last_runs_mu_);
   auto now = std::chrono::steady_clock::now();
   if (!last_runs_ || now - last_runs_read_ > kLastRunsFor) {
-    if (!options_.journal.central_path.empty() && !FileExists(options_.journal.central_path)) {
+    if (!options_->journal.central_path.empty() && !FileExists(options_->journal.central_path)) {
       // No journal yet: nothing on record (a journal-age job has no row to wait for).
-      if (job.traits().seeded_by_oldest_journal_row) return options_.clock->Now();
+      if (job.traits().seeded_by_oldest_journal_row) return options_->clock->Now();
       return std::nullopt;
     }
-    auto journal = Journal::Open(path_, options_.journal, *options_.clock, JournalAccess::kRead);
+    auto journal = Journal::Open(path_, options_->journal, *options_->clock, JournalAccess::kRead);
     if (!journal.ok()) return std::nullopt;
     auto runs = (*journal)->LastRuns();
     if (!runs.ok()) return std::nullopt;
@@ -190,7 +200,7 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
   if (it == last_runs_->end() && job.traits().seeded_by_oldest_journal_row) {
     it = last_runs_->find(Journal::kOldestRow);
     // No row at all yet: every row to come is younger than now.
-    if (it == last_runs_->end()) return options_.clock->Now();
+    if (it == last_runs_->end()) return options_->clock->Now();
   }
   return it == last_runs_->end() ? std::nullopt : std::optional<SystemTime>(it->second);
 }
@@ -198,7 +208,7 @@ std::optional<SystemTime> MaintainedDatabase::LastRun(const Job& job) const {
 MaintainedDatabase::~MaintainedDatabase() {
   std::lock_guard lock(mu_);
   if (!unwritten_rows_.empty()) {
-    spdlog::warn("db={} {} journal row(s) not written: the database stayed locked", db_.name,
+    spdlog::warn("db={} {} journal row(s) not written: the database stayed locked", db_->name,
                  unwritten_rows_.size());
   }
 }
@@ -213,10 +223,10 @@ void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journ
     rows.swap(unwritten_rows_);
   }
   const bool locked_before = !rows.empty();
-  const SystemTime now = options_.clock->Now();
+  const SystemTime now = options_->clock->Now();
   for (const CheckRow& row : checks) rows.push_back({row, now});
   if (rows.empty() && metrics.empty()) return;
-  bool central = !options_.journal.central_path.empty();
+  bool central = !options_->journal.central_path.empty();
   // A database found corrupt is not written at all, journal rows included (CONTRACT.md
   // section 4), unless the journal is elsewhere.
   if (gate_.known_corrupt() && !central) return;
@@ -225,13 +235,13 @@ void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journ
   if (under_deadline) {
     journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
   } else if (locked_before || (run_was_busy && !central)) {
-    journal->LimitWriteWait(std::min(kLockedJournalWait, db().policy.busy_timeout), Millis(0));
+    journal->LimitWriteWait(std::min(kLockedJournalWait, settings()->policy.busy_timeout), Millis(0));
   }
   Status s = journal->RecordTimedChecks(rows);
   if (s.busy()) {
     size_t dropped = rows.size() > kMaxUnwrittenRows ? rows.size() - kMaxUnwrittenRows : 0;
     rows.erase(rows.begin(), rows.begin() + dropped);
-    spdlog::info("db={} job={} journal locked: {} row(s) kept for the next write{}", db().name,
+    spdlog::info("db={} job={} journal locked: {} row(s) kept for the next write{}", settings()->name,
                  job, rows.size(),
                  dropped ? " (" + std::to_string(dropped) + " oldest dropped)" : "");
     std::lock_guard lock(mu_);
@@ -239,12 +249,13 @@ void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journ
     return;
   }
   if (s.ok()) s = journal->RecordMetrics(metrics);
-  if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", db().name, job, s.ToString());
+  if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", settings()->name, job, s.ToString());
 }
 
 JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop,
                                    std::optional<std::chrono::steady_clock::time_point> deadline) {
-  const ResolvedDatabase settings = db();  // this run's, whatever a reload does
+  const std::shared_ptr<const ResolvedDatabase> shared_settings = settings();
+  const ResolvedDatabase& settings = *shared_settings;  // this run's, whatever a reload does
   const JobTraits traits = job.traits();
   JobOutcome out;
   out.job = job.name();
@@ -261,7 +272,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     spdlog::log(LogLevelFor(out, what), "db={} job={} status={}{} duration_ms={} {}",
                 settings.name, out.job, ToString(out.status), out.skipped ? " (skipped)" : "",
                 out.duration_ms, what);
-    if (options_.on_outcome) options_.on_outcome(settings, out);
+    if (options_->on_outcome) options_->on_outcome(settings, out);
     return out;
   };
   auto fail = [&](const Status& s) {
@@ -284,12 +295,12 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // files with what our last run left; a scheduled job whose work cannot have changed is
   // skipped here, before the gate, without opening the database or writing a row.
   const std::string probe =
-      traits.skips_when_unchanged ? job.ChangeProbe(settings, *options_.clock) : "";
+      traits.skips_when_unchanged ? job.ChangeProbe(settings, *options_->clock) : "";
   {
     const FileSignature before = ReadFileSignature(path_);
     const bool unchanged = changes_.Observe(before);
     if (trigger == JobTrigger::kScheduled && traits.skips_when_unchanged) {
-      const SystemTime now = options_.clock->Now();
+      const SystemTime now = options_->clock->Now();
       // Proven from the files (no WAL frame to checkpoint, a current header below the
       // vacuum trigger): skipped at first contact too; not while the job's last run left a
       // warning standing (only a real run can say it cleared, in the log and the metrics),
@@ -313,14 +324,14 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
         spdlog::log(first_look ? spdlog::level::info : spdlog::level::debug,
                     "db={} job={} skipped (unchanged) {}", settings.name, out.job,
                     out.report.summary);
-        if (options_.on_outcome) options_.on_outcome(settings, out);
+        if (options_->on_outcome) options_->on_outcome(settings, out);
         return out;
       }
     }
   }
   // What runs, for `status` (the lock file's activity line) and the caller's sink; the
   // line is removed when this returns.
-  RunProgress progress(job.name(), *options_.clock, options_.progress,
+  RunProgress progress(job.name(), *options_->clock, options_->progress,
                        !lock_ ? RunProgress::WriteActivity() : RunProgress::WriteActivity([this](const std::string& line) {
                          Status s = lock_->WriteActivity(line);
                          if (!s.ok()) {
@@ -334,7 +345,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // is known; a restore replaces the file; everything else waits for a sound verdict.
   bool gated = !traits.proves_integrity && traits.access != DbAccess::kReplaces;
   if (gated) {
-    Status admitted = gate_.Admit(stop, &gate_rows);
+    Status admitted = gate_.Admit(settings, stop, &gate_rows);
     out.gate_checks = gate_rows;
     if (!admitted.ok()) {
       fail(admitted);
@@ -366,7 +377,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // their verdict.
   if (gated && traits.access == DbAccess::kWrites) journal = OpenJournalForWrite();
   if (journal && deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
-  JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_.clock, stop,
+  JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_->clock, stop,
                  trigger, deadline};
   ctx.beside_maintainer = beside();
   ctx.wal_pins = &wal_pins_;
@@ -436,7 +447,7 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // it may checkpoint): our own writes never count as a change at the next run.
   journal.reset();
   changes_.Record(out.job, settled, changed_data, probe, ReadFileSignature(path_),
-                  options_.clock->Now());
+                  options_->clock->Now());
   return finish();
 }
 

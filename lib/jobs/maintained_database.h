@@ -85,14 +85,26 @@ class MaintainedDatabase {
   ~MaintainedDatabase();
   // Takes the maintainer lock (LockHeld -> exit 75) and, when create_missing, creates a
   // missing database (WAL, auto_vacuum=incremental). Nothing else is written.
+  // The daemon passes the settings and options it shares with the scheduler and with the
+  // other databases (10,000 tenants of one glob share one MaintainerOptions): nothing of
+  // either is copied per database. Neither may be null.
+  static Result<std::unique_ptr<MaintainedDatabase>> Acquire(
+      std::shared_ptr<const ResolvedDatabase> db, std::shared_ptr<const MaintainerOptions> options);
+  // The same for one-shot commands: copies both.
   static Result<std::unique_ptr<MaintainedDatabase>> Acquire(const ResolvedDatabase& db,
                                                              const MaintainerOptions& options);
 
-  // A copy of the database's current settings (they change on config reload).
-  ResolvedDatabase db() const;
+  // The database's current settings (they change on config reload); never null. A run
+  // keeps the pointer it started with, whatever a reload does meanwhile.
+  std::shared_ptr<const ResolvedDatabase> settings() const;
+  // A copy of them (for callers that build jobs from a ResolvedDatabase&).
+  ResolvedDatabase db() const { return *settings(); }
   // Replaces the settings (same path) after a config reload. Runs in progress keep theirs.
-  void UpdateDatabase(ResolvedDatabase db);
-  const MaintainerOptions& options() const { return options_; }
+  void UpdateDatabase(std::shared_ptr<const ResolvedDatabase> db);
+  void UpdateDatabase(ResolvedDatabase db) {
+    UpdateDatabase(std::make_shared<const ResolvedDatabase>(std::move(db)));
+  }
+  const MaintainerOptions& options() const { return *options_; }
   const std::string& path() const { return path_; }
 
   // Runs `job` now on the calling thread, through the gate:
@@ -147,7 +159,8 @@ class MaintainedDatabase {
   bool known_corrupt() const { return gate_.known_corrupt(); }
 
  private:
-  MaintainedDatabase(ResolvedDatabase db, MaintainerOptions options,
+  MaintainedDatabase(std::shared_ptr<const ResolvedDatabase> db,
+                     std::shared_ptr<const MaintainerOptions> options,
                      std::optional<MaintainerLock> lock);
   Result<Connection> OpenConnection(DbAccess access) const;
   // The read-write journal; repairs orphaned rows at the first open. nullptr (logged) when
@@ -161,14 +174,14 @@ class MaintainedDatabase {
                  bool under_deadline, bool run_was_busy = false);
 
   const std::string path_;
-  const MaintainerOptions options_;
+  const std::shared_ptr<const MaintainerOptions> options_;  // never null; shared
   // Held for the object's life (nullopt: beside another maintainer); gate_ writes its note.
   std::optional<MaintainerLock> lock_;
   std::string beside_holder_;  // the LockHeld message when acquired beside
   IntegrityGate gate_;
   StateChangeLog conditions_;  // thread-safe; which warnings were logged, per job
   mutable std::mutex mu_;
-  ResolvedDatabase db_;            // guarded by mu_
+  std::shared_ptr<const ResolvedDatabase> db_;  // never null; guarded by mu_
   bool orphans_repaired_ = false;  // guarded by mu_
   // Check rows a journal write could not store (database locked), oldest first, with the
   // time each was made; written before the next rows (at most 1000, the oldest dropped).

@@ -59,7 +59,8 @@ bool TimeLeft(SteadyClock::time_point deadline, const StopToken& stop) {
 
 void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock::time_point end,
                  SteadyClock::time_point deadline, StopToken& stop) {
-  const ResolvedDatabase db = mdb.db();
+  const std::shared_ptr<const ResolvedDatabase> settings = mdb.settings();
+  const ResolvedDatabase& db = *settings;
   auto now = SteadyClock::now();
   auto reserve = std::min<SteadyClock::duration>((end - now) / 5, std::chrono::seconds(1));
   // Every step goes through the one door (MaintainedDatabase::Run): gated, journaled with

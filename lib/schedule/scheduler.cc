@@ -39,11 +39,20 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::SetDatabases(std::vector<ResolvedDatabase> dbs) {
+  std::vector<std::shared_ptr<const ResolvedDatabase>> shared;
+  shared.reserve(dbs.size());
+  for (ResolvedDatabase& db : dbs) {
+    shared.push_back(std::make_shared<const ResolvedDatabase>(std::move(db)));
+  }
+  SetDatabases(std::move(shared));
+}
+
+void Scheduler::SetDatabases(std::vector<std::shared_ptr<const ResolvedDatabase>> dbs) {
   std::vector<PlannedDatabase> planned;
   planned.reserve(dbs.size());
-  for (ResolvedDatabase& db : dbs) {
-    auto shared = std::make_shared<const ResolvedDatabase>(std::move(db));
-    planned.push_back({shared, jobs_source_(*shared)});
+  for (std::shared_ptr<const ResolvedDatabase>& db : dbs) {
+    std::vector<ScheduledJob> jobs = jobs_source_(*db);
+    planned.push_back({std::move(db), std::move(jobs)});
   }
   RequestSeeds(planner_.SetDatabases(std::move(planned)));
   Pump();

@@ -61,7 +61,9 @@ class Scheduler {
   // Replaces the maintained databases (config reload, glob rescan), each with the entries of
   // the JobsSource. Unchanged entries keep their due times; new ones are seeded from
   // LastRunLookup on the lookup thread, then become due. A job running on a database that
-  // was removed finishes; nothing else starts there.
+  // was removed finishes; nothing else starts there. The settings are shared, not copied:
+  // the daemon passes the ones its MaintainedDatabases hold (one per database). None null.
+  void SetDatabases(std::vector<std::shared_ptr<const ResolvedDatabase>> dbs);
   void SetDatabases(std::vector<ResolvedDatabase> dbs);
   // Starts (or resumes after Stop()) dispatching due jobs.
   void Start();

@@ -56,7 +56,8 @@ class LeaseRulesTest : public ::testing::Test {
 };
 
 TEST_F(LeaseRulesTest, GraceIsTheDefaultAndTheBoundaryIsStrict) {
-  EXPECT_EQ(LeaseRequeueRule{}.grace, Millis(30s));
+  const LeaseRequeueRule defaults;
+  EXPECT_EQ(defaults.grace, Millis(30s));
   Insert(1, kNowS - 31);  // expired 31 s ago: past the grace
   Insert(2, kNowS - 30);  // exactly at now - grace: not yet
   Insert(3, kNowS - 10);
