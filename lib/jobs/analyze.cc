@@ -25,8 +25,7 @@ Status SetAnalysisLimit(Connection& conn, int64_t limit) {
 
 class AnalyzeJob final : public Job {
  public:
-  AnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options)
-      : policy_(db.policy.analyze), options_(options) {}
+  explicit AnalyzeJob(AnalyzeJobOptions options) : options_(options) {}
   std::string name() const override { return "analyze"; }
   JobTraits traits() const override {
     JobTraits t;
@@ -37,15 +36,15 @@ class AnalyzeJob final : public Job {
   Result<JobReport> Run(JobContext& ctx) override {
     // One statement: a stop request cannot cut it short; StopToken::Abort() interrupts it
     // (the transaction rolls back).
-    auto report = RunAnalyze(ctx.conn(), options_.mode.value_or(policy_.mode),
-                             options_.analysis_limit.value_or(policy_.analysis_limit));
+    const AnalyzePolicy& policy = ctx.db.policy.analyze;  // this run's settings
+    auto report = RunAnalyze(ctx.conn(), options_.mode.value_or(policy.mode),
+                             options_.analysis_limit.value_or(policy.analysis_limit));
     if (report.ok()) report->settled = true;
     return report;
   }
 
  private:
-  AnalyzePolicy policy_;
-  AnalyzeJobOptions options_;
+  const AnalyzeJobOptions options_;
 };
 
 }  // namespace
@@ -112,8 +111,14 @@ Result<JobReport> RunAnalyze(Connection& conn, AnalyzeMode mode, int64_t limit) 
   return report;
 }
 
-std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase& db, AnalyzeJobOptions options) {
-  return std::make_shared<AnalyzeJob>(db, options);
+std::shared_ptr<Job> MakeAnalyzeJob(const ResolvedDatabase&, AnalyzeJobOptions options) {
+  // Keeps no state (the policy comes with each run): the scheduled job is one instance for
+  // every database.
+  if (!options.mode && !options.analysis_limit) {
+    static const std::shared_ptr<Job> shared = std::make_shared<AnalyzeJob>(options);
+    return shared;
+  }
+  return std::make_shared<AnalyzeJob>(options);
 }
 
 }  // namespace maintd

@@ -14,8 +14,7 @@ CheckRow SkippedRow(const std::string& why, int64_t duration_ms) {
 
 class CheckpointJob final : public Job {
  public:
-  CheckpointJob(const ResolvedDatabase& db, CheckpointJobOptions options)
-      : policy_(db.policy.checkpoint), options_(options) {}
+  explicit CheckpointJob(CheckpointJobOptions options) : options_(options) {}
   std::string name() const override { return "checkpoint"; }
   JobTraits traits() const override {
     JobTraits t;
@@ -32,8 +31,9 @@ class CheckpointJob final : public Job {
     JobReport report;
     auto stats = ReadDbStats(ctx.conn());
     if (!stats.ok()) return stats.status();
+    const CheckpointPolicy& policy = ctx.db.policy.checkpoint;  // this run's settings
     const bool asked = options_.by_hand;
-    const CheckpointMode configured = options_.mode.value_or(policy_.mode);
+    const CheckpointMode configured = options_.mode.value_or(policy.mode);
     std::string skip, code;
     if (stats->journal_mode != "wal" && !asked) {
       skip = "not in WAL mode";
@@ -64,8 +64,8 @@ class CheckpointJob final : public Job {
     const bool reset_blocked = before && ResetBlocked(before->probe.wal);
     CheckpointMode mode = configured;
     bool escalated = false, held_back = false;
-    if (!options_.mode && policy_.truncate_wal_above > 0 && stats->wal_size > policy_.truncate_wal_above &&
-        mode != CheckpointMode::kTruncate) {
+    if (!options_.mode && policy.truncate_wal_above > 0 &&
+        stats->wal_size > policy.truncate_wal_above && mode != CheckpointMode::kTruncate) {
       if (reset_blocked) {
         held_back = true;  // readers hold the log: PASSIVE copies what it can
       } else {
@@ -84,7 +84,7 @@ class CheckpointJob final : public Job {
     details["configured_mode"] = ToString(configured);
     if (escalated || held_back) {
       details["escalated"] = escalated;
-      details["truncate_wal_above"] = policy_.truncate_wal_above;
+      details["truncate_wal_above"] = policy.truncate_wal_above;
     }
     // The wal-index after the checkpoint: what is left, whether the log could be reset, and
     // who holds it (the same readers as before, or fewer).
@@ -106,8 +106,9 @@ class CheckpointJob final : public Job {
         details["waiting_for"] = waiting_for;
       }
       if (held_back) {
-        details["note"] = "not escalated to truncate: readers hold the log, a TRUNCATE could "
-                          "only wait for them while writers stall";
+        details["note"] =
+            "not escalated to truncate: readers hold the log, a TRUNCATE could "
+            "only wait for them while writers stall";
       }
     }
     if (r->mode_used != CheckpointMode::kPassive) details["wait_ms"] = wait.count();
@@ -132,25 +133,29 @@ class CheckpointJob final : public Job {
                      " frames, WAL " + std::to_string(r->wal_bytes_before) + " -> " +
                      std::to_string(r->wal_bytes_after) + " bytes" + (r->busy ? ", busy" : "") +
                      (waiting_for.empty() ? "" : ", waiting for " + waiting_for);
-    report.output = "busy=" + std::to_string(r->busy ? 1 : 0) +
-                    " log=" + std::to_string(r->log_frames) +
-                    " checkpointed=" + std::to_string(r->checkpointed_frames) +
-                    " mode=" + ToString(mode) +
-                    " wal_bytes_before=" + std::to_string(r->wal_bytes_before) +
-                    " wal_bytes_after=" + std::to_string(r->wal_bytes_after) +
-                    " duration_ms=" + std::to_string(r->duration_ms);
+    report.output =
+        "busy=" + std::to_string(r->busy ? 1 : 0) + " log=" + std::to_string(r->log_frames) +
+        " checkpointed=" + std::to_string(r->checkpointed_frames) + " mode=" + ToString(mode) +
+        " wal_bytes_before=" + std::to_string(r->wal_bytes_before) +
+        " wal_bytes_after=" + std::to_string(r->wal_bytes_after) +
+        " duration_ms=" + std::to_string(r->duration_ms);
     return report;
   }
 
  private:
-  CheckpointPolicy policy_;
-  CheckpointJobOptions options_;
+  const CheckpointJobOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase& db, CheckpointJobOptions options) {
-  return std::make_shared<CheckpointJob>(db, options);
+std::shared_ptr<Job> MakeCheckpointJob(const ResolvedDatabase&, CheckpointJobOptions options) {
+  // Keeps no state (the policy comes with each run): the scheduled job is one instance for
+  // every database.
+  if (!options.mode && !options.by_hand && !options.wait) {
+    static const std::shared_ptr<Job> shared = std::make_shared<CheckpointJob>(options);
+    return shared;
+  }
+  return std::make_shared<CheckpointJob>(options);
 }
 
 }  // namespace maintd

@@ -251,7 +251,8 @@ std::shared_ptr<Job> MakeHealthJob(const ResolvedDatabase&) {
 }
 
 std::shared_ptr<Job> MakeIntegrityCheckJob(const ResolvedDatabase&) {
-  return std::make_shared<IntegrityCheckJob>();
+  static const std::shared_ptr<Job> shared = std::make_shared<IntegrityCheckJob>();  // stateless
+  return shared;
 }
 
 }  // namespace maintd

@@ -96,8 +96,8 @@ std::optional<IntegrityState> IntegrityGate::FromJournal() const {
   if (!newest.ok() || !newest->has_value()) return std::nullopt;  // unreadable: no evidence
   const PastIntegrityCheck& row = **newest;
   IntegrityState s;
-  s.verdict = row.status == HealthStatus::kCritical ? IntegrityVerdict::kCorrupt
-                                                    : IntegrityVerdict::kSound;
+  s.verdict =
+      row.status == HealthStatus::kCritical ? IntegrityVerdict::kCorrupt : IntegrityVerdict::kSound;
   s.at = row.at;
   s.source = "journal " + row.check_type;
   s.problem = row.problem;
@@ -106,11 +106,12 @@ std::optional<IntegrityState> IntegrityGate::FromJournal() const {
 
 Status IntegrityGate::Refusal(const IntegrityState& known) const {
   return Status::Corrupt(
-      "database " + std::string(options_.path) + " is corrupt: its last integrity result is critical (" +
-      known.source + " at " + FormatIsoUtc(known.at) +
-      (known.problem.empty() ? "" : ": " + known.problem) +
+      "database " + std::string(options_.path) +
+      " is corrupt: its last integrity result is critical (" + known.source + " at " +
+      FormatIsoUtc(known.at) + (known.problem.empty() ? "" : ": " + known.problem) +
       "); nothing is written to it. After repairing or restoring it, `sqlite-maintd once --job "
-      "health " + std::string(options_.path) + "` checks it again");
+      "health " +
+      std::string(options_.path) + "` checks it again");
 }
 
 Status IntegrityGate::Admit(const ResolvedDatabase& settings, StopToken& stop,
@@ -153,10 +154,10 @@ Status IntegrityGate::Admit(const ResolvedDatabase& settings, StopToken& stop,
   if (gate_rows != nullptr) gate_rows->push_back(checked->row);
   if (checked->corrupt) {
     Record(IntegrityVerdict::kCorrupt, "quick_check", problem);
-    spdlog::critical("db={} quick_check failed: {}; nothing will be written to it",
-                     settings.name, problem);
-    return Status::Corrupt("database " + path + " is corrupt (quick_check: " +
-                           problem + "); nothing was written to it");
+    spdlog::critical("db={} quick_check failed: {}; nothing will be written to it", settings.name,
+                     problem);
+    return Status::Corrupt("database " + path + " is corrupt (quick_check: " + problem +
+                           "); nothing was written to it");
   }
   Record(IntegrityVerdict::kSound, "quick_check", "");
   return Status::Ok();

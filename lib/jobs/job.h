@@ -132,6 +132,11 @@ struct JobReport {
   std::string output;
 };
 
+// Instances: a job that keeps no state between runs reads its settings from each run's
+// JobContext::db, and its Make* function may hand every database the same instance (its
+// Run() then runs concurrently for different databases, so it must not touch members); a
+// job with state (health and vacuum: the warnings they logged) is one instance per
+// database, whose Run() the scheduler never overlaps.
 class Job {
  public:
   virtual ~Job() = default;

@@ -29,7 +29,8 @@ class JournalPruneJob final : public Job {
 }  // namespace
 
 std::shared_ptr<Job> MakeJournalPruneJob(const ResolvedDatabase&) {
-  return std::make_shared<JournalPruneJob>();
+  static const std::shared_ptr<Job> shared = std::make_shared<JournalPruneJob>();  // stateless
+  return shared;
 }
 
 }  // namespace maintd

@@ -45,14 +45,13 @@ MaintainedDatabase::MaintainedDatabase(std::shared_ptr<const ResolvedDatabase> d
     : path_(db->path),
       options_(std::move(options)),
       lock_(std::move(lock)),
-      gate_(IntegrityGateOptions{path_, &options_->journal, options_->clock,
-                                 options_->recent_check,
+      gate_(IntegrityGateOptions{path_, &options_->journal, options_->clock, options_->recent_check,
                                  [this](const std::string& note) {
                                    if (!lock_) return;  // beside: the maintainer's file
                                    Status s = lock_->WriteNote(note);
                                    if (!s.ok()) {
-                                     spdlog::warn("db={} integrity note not kept in {}: {}",
-                                                  path_, lock_->path(), s.message());
+                                     spdlog::warn("db={} integrity note not kept in {}: {}", path_,
+                                                  lock_->path(), s.message());
                                    }
                                  }},
             ParseIntegrityNote(lock_ ? lock_->note_at_acquire()
@@ -235,21 +234,23 @@ void MaintainedDatabase::WriteRows(const std::string& job, std::unique_ptr<Journ
   if (under_deadline) {
     journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
   } else if (locked_before || (run_was_busy && !central)) {
-    journal->LimitWriteWait(std::min(kLockedJournalWait, settings()->policy.busy_timeout), Millis(0));
+    journal->LimitWriteWait(std::min(kLockedJournalWait, settings()->policy.busy_timeout),
+                            Millis(0));
   }
   Status s = journal->RecordTimedChecks(rows);
   if (s.busy()) {
     size_t dropped = rows.size() > kMaxUnwrittenRows ? rows.size() - kMaxUnwrittenRows : 0;
     rows.erase(rows.begin(), rows.begin() + dropped);
-    spdlog::info("db={} job={} journal locked: {} row(s) kept for the next write{}", settings()->name,
-                 job, rows.size(),
+    spdlog::info("db={} job={} journal locked: {} row(s) kept for the next write{}",
+                 settings()->name, job, rows.size(),
                  dropped ? " (" + std::to_string(dropped) + " oldest dropped)" : "");
     std::lock_guard lock(mu_);
     unwritten_rows_ = std::move(rows);
     return;
   }
   if (s.ok()) s = journal->RecordMetrics(metrics);
-  if (!s.ok()) spdlog::warn("db={} job={} journal write failed: {}", settings()->name, job, s.ToString());
+  if (!s.ok())
+    spdlog::warn("db={} job={} journal write failed: {}", settings()->name, job, s.ToString());
 }
 
 JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop,
@@ -269,9 +270,9 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     }
     out.duration_ms = ElapsedMs(start);
     std::string what = out.error.ok() ? out.report.summary : out.error.ToString();
-    spdlog::log(LogLevelFor(out, what), "db={} job={} status={}{} duration_ms={} {}",
-                settings.name, out.job, ToString(out.status), out.skipped ? " (skipped)" : "",
-                out.duration_ms, what);
+    spdlog::log(LogLevelFor(out, what), "db={} job={} status={}{} duration_ms={} {}", settings.name,
+                out.job, ToString(out.status), out.skipped ? " (skipped)" : "", out.duration_ms,
+                what);
     if (options_->on_outcome) options_->on_outcome(settings, out);
     return out;
   };
@@ -279,10 +280,10 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     out.error = s;
     bool busy = s.busy();
     out.skipped = busy || s.code() == StatusCode::kRefused || s.code() == StatusCode::kCorrupt;
-    out.skip_reason = busy                                  ? "busy"
-                      : s.code() == StatusCode::kCorrupt    ? "corrupt"
-                      : s.code() == StatusCode::kRefused    ? "refused"
-                                                            : "";
+    out.skip_reason = busy                               ? "busy"
+                      : s.code() == StatusCode::kCorrupt ? "corrupt"
+                      : s.code() == StatusCode::kRefused ? "refused"
+                                                         : "";
     out.status = busy ? HealthStatus::kWarning : HealthStatus::kCritical;
   };
 
@@ -305,11 +306,12 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
       // vacuum trigger): skipped at first contact too; not while the job's last run left a
       // warning standing (only a real run can say it cleared, in the log and the metrics),
       // nor on a database known corrupt (every run is refused, loudly, by the gate).
-      const bool nothing = before.exists && !gate_.known_corrupt() &&
-                           !conditions_.Since(out.job) && job.NothingToDo(settings, before);
+      const bool nothing = before.exists && !gate_.known_corrupt() && !conditions_.Since(out.job) &&
+                           job.NothingToDo(settings, before);
       const bool first_look = !changes_.Knows(out.job);
       if (nothing) changes_.MarkSettled(out.job, probe, now);
-      if (nothing || (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
+      if (nothing ||
+          (unchanged && changes_.MaySkip(out.job, probe, now, traits.settled_rerun_after))) {
         out.skipped = true;
         out.skip_reason = out.report.skip_reason = "unchanged";
         out.report.summary = nothing ? "nothing to do: " + before.Describe()
@@ -317,7 +319,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
         // The gauges the job's run would have set, from the same files.
         out.report.figures.db_bytes = before.size;
         out.report.figures.wal_bytes = before.wal_exists ? before.wal_size : 0;
-        if (before.HeaderIsCurrent()) out.report.figures.freelist_count = before.header->freelist_count;
+        if (before.HeaderIsCurrent())
+          out.report.figures.freelist_count = before.header->freelist_count;
         out.duration_ms = ElapsedMs(start);
         // The first look of each job after the start says so at info (the operator sees
         // every job reach every database once); later skips log at debug only.
@@ -332,13 +335,14 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // What runs, for `status` (the lock file's activity line) and the caller's sink; the
   // line is removed when this returns.
   RunProgress progress(job.name(), *options_->clock, options_->progress,
-                       !lock_ ? RunProgress::WriteActivity() : RunProgress::WriteActivity([this](const std::string& line) {
-                         Status s = lock_->WriteActivity(line);
-                         if (!s.ok()) {
-                           spdlog::debug("db={} activity not kept in {}: {}", path_,
-                                         lock_->path(), s.message());
-                         }
-                       }));
+                       !lock_ ? RunProgress::WriteActivity()
+                              : RunProgress::WriteActivity([this](const std::string& line) {
+                                  Status s = lock_->WriteActivity(line);
+                                  if (!s.ok()) {
+                                    spdlog::debug("db={} activity not kept in {}: {}", path_,
+                                                  lock_->path(), s.message());
+                                  }
+                                }));
   progress.Start();
 
   // The gate: jobs that check integrity themselves run on a read-only connection whatever
@@ -377,8 +381,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
   // their verdict.
   if (gated && traits.access == DbAccess::kWrites) journal = OpenJournalForWrite();
   if (journal && deadline) journal->LimitWriteWait(kDeadlineJournalWait, Millis(0));
-  JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_->clock, stop,
-                 trigger, deadline};
+  JobContext ctx{settings, conn ? &*conn : nullptr, journal.get(), *options_->clock, stop, trigger,
+                 deadline};
   ctx.beside_maintainer = beside();
   ctx.wal_pins = &wal_pins_;
   ctx.progress = &progress;
@@ -399,8 +403,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     out.skip_reason = out.report.skip_reason;
     // Only scheduled runs settle their job: a command's run of the same job (another
     // instance, other options) leaves the scheduled one to look for itself once.
-    settled = traits.skips_when_unchanged && out.report.settled &&
-              trigger == JobTrigger::kScheduled;
+    settled =
+        traits.skips_when_unchanged && out.report.settled && trigger == JobTrigger::kScheduled;
     changed_data = changed_data || ChangedData(out.report.figures);
     if (traits.proves_integrity) {
       gate_.Record(out.report.integrity, job.name(), FirstProblem(out.report));
@@ -416,7 +420,8 @@ JobOutcome MaintainedDatabase::Run(Job& job, JobTrigger trigger, StopToken& stop
     if (result.status().code() == StatusCode::kCorrupt && traits.access != DbAccess::kReplaces) {
       gate_.Record(IntegrityVerdict::kCorrupt, job.name(), result.status().message());
     }
-    CheckRow row{job.journal_key(), out.status,
+    CheckRow row{job.journal_key(),
+                 out.status,
                  {{"error", out.error.message()}, {"duration_ms", ElapsedMs(start)}}};
     if (out.error.busy()) row.details["skipped"] = "busy";
     out.report.checks.push_back(row);

@@ -136,6 +136,33 @@ TEST(CheckpointJob, StaysPassiveBelowThreshold) {
   EXPECT_FALSE(report->checks[0].details.contains("escalated"));
 }
 
+// The scheduled checkpoint keeps no state, so every database shares one instance (10,000
+// tenants do not each hold a copy): each run must follow its own database's policy, not the
+// policy of the database the instance was first made for.
+TEST(CheckpointJob, OneSharedInstanceFollowsEachRunsPolicy) {
+  test::TempDir dir;
+  std::string low = dir.File("low.db"), high = dir.File("high.db");
+  ResolvedDatabase escalates = Db(low);
+  escalates.policy.checkpoint.truncate_wal_above = 1024;
+  ResolvedDatabase stays = Db(high);  // default threshold 64MiB
+  std::shared_ptr<Job> job = MakeCheckpointJob(stays);
+  ASSERT_EQ(job, MakeCheckpointJob(escalates)) << "the scheduled job is one instance";
+  {
+    Connection conn = WalWithFrames(low);
+    auto report = test::RunJobOnce(*job, escalates, conn);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->checks[0].details.at("mode"), "truncate");
+  }
+  Connection conn = WalWithFrames(high);
+  auto report = test::RunJobOnce(*job, stays, conn);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->checks[0].details.at("mode"), "passive");
+  // A command's options make an instance of their own.
+  CheckpointJobOptions by_hand;
+  by_hand.by_hand = true;
+  EXPECT_NE(MakeCheckpointJob(stays, by_hand), job);
+}
+
 // TRUNCATE blocked by a reader in another process gives up after `wait`, having done the
 // PASSIVE part, while a writer process keeps committing and only ever waits about `wait`.
 TEST(CheckpointJob, TruncateFallsBackOnPinnedWalWithoutStallingWriter) {
