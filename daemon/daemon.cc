@@ -163,6 +163,7 @@ void Daemon::ApplyConfig(Config config, bool initial,
     }
     config_ = std::move(config);
     size_t count = active.size();
+    maintained_count_ = count;
     metrics_.SetDetail(config_.http_metrics);
     metrics_.SetDatabases(active);
     scheduler_->SetDatabases(std::move(active));
@@ -295,7 +296,9 @@ void Daemon::ScheduleRescan() {
         // The same config and every database still there and held: the schedule and the
         // series stand. Applying 10,000 unchanged databases again each minute cost ~25 MiB
         // of short-lived copies (the daemon's peak) and their CPU.
-        ReleaseFreeMemory();  // what the job runs of the last minute freed
+        std::vector<ResolvedDatabase>().swap(*resolved);  // freed first: the release below
+        ReleaseFreeMemory();  // returns it too, and what the job runs of the last minute freed
+        release_after_burst_.Released();
         asio::post(loop_, [this] {
           if (!stopping_) ScheduleRescan();
         });
@@ -446,6 +449,13 @@ int Daemon::Run() {
   scheduler_->OnJobEvent([this, last = std::chrono::steady_clock::time_point{}](
                              const std::string& db, const std::string& job, bool started) mutable {
     metrics_.SetTaskRunning(db, job, started);
+    if (!started) {
+      std::optional<SystemTime> next = scheduler_->planner().NextWakeup();
+      const bool nothing_due = !next || *next > RealClock::Instance().Now();
+      if (release_after_burst_.RunFinished(maintained_count_, nothing_due)) {
+        asio::post(control_, [] { ReleaseFreeMemory(); });
+      }
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::seconds(1)) return;
     last = now;

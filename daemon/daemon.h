@@ -22,6 +22,7 @@
 
 #include "daemon/commands.h"
 #include "daemon/http_server.h"
+#include "daemon/malloc_tuning.h"
 #include "daemon/metrics.h"
 #include "lib/core/asio.h"
 #include "lib/jobs/maintained_database.h"
@@ -89,6 +90,8 @@ class Daemon {
   std::map<std::string, std::shared_ptr<MaintainedDatabase>> dbs_;  // by path, under mu_
   std::atomic<bool> ready_{false};
   bool stopping_ = false;  // loop thread
+  size_t maintained_count_ = 0;  // loop thread: databases maintained, for the burst below
+  ReleaseAfterBurst release_after_burst_;  // thread-safe itself (malloc_tuning.h)
   int abort_exit_code_ = 0;  // loop thread; 128 + signal after a second signal, else 0
   // Written by the loop thread before it posts the shutdown work that reads it (the post
   // orders the two), never written again.

@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include <algorithm>
+
 namespace maintd {
 
 // Some buffers are large for a moment (the resolved list of 10,000 databases is ~4 MB; the
@@ -28,6 +30,13 @@ void ReleaseFreeMemory() {
 #ifdef __GLIBC__
   (void)malloc_trim(0);
 #endif
+}
+
+bool ReleaseAfterBurst::RunFinished(size_t databases, bool nothing_due) {
+  size_t runs = runs_.fetch_add(1) + 1;
+  if (runs < std::max<size_t>(databases, 1) || !nothing_due) return false;
+  runs_.store(0);
+  return true;
 }
 
 }  // namespace maintd
