@@ -77,8 +77,8 @@ class ChangeTracker {
 
  private:
   struct JobState {
-    const std::string* name;  // interned: one copy per distinct job name in the process
-    std::string probe;        // most jobs have none: "" stays inline, no allocation
+    const std::string* name;     // interned: one copy per distinct job name in the process
+    std::string probe;           // most jobs have none: "" stays inline, no allocation
     SystemTime last_real_run{};  // meaningful when ran_real
     bool ran_real = false;       // a real run in this process
     bool settled = false;

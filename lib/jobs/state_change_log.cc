@@ -8,8 +8,7 @@
 namespace maintd {
 
 std::vector<StateChangeLog::State>::iterator StateChangeLog::Find(const std::string& key) {
-  return std::find_if(states_.begin(), states_.end(),
-                      [&](const State& s) { return s.key == key; });
+  return std::find_if(states_.begin(), states_.end(), [&](const State& s) { return s.key == key; });
 }
 
 StateChangeLog::Event StateChangeLog::Holds(const std::string& key, const std::string& variant,

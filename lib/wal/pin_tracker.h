@@ -53,7 +53,7 @@ class WalPinTracker {
 
  private:
   using Key = std::tuple<pid_t, int, uint32_t>;  // pid, slot, read mark
-  // What is remembered while a reader is seen or a pin is reported.
+  // Kept while a reader is seen or a pin is reported; reached through pins_ (guarded by mu_).
   struct Pins {
     std::map<Key, SteadyTime> first_seen;  // pins seen in the last probe
     std::optional<Key> reported;           // the pin last reported
@@ -63,7 +63,7 @@ class WalPinTracker {
   mutable std::mutex mu_;
   uint64_t salts_ = 0;          // meaningful when salts_known_; guarded by mu_
   SteadyTime last_reset_{};     // meaningful when salts_known_; guarded by mu_
-  bool salts_known_ = false;    // the log was read once (salts_ and last_reset_ set); guarded by mu_
+  bool salts_known_ = false;    // the log was read: salts_, last_reset_ set; guarded by mu_
   std::unique_ptr<Pins> pins_;  // null while no reader is seen and none reported; guarded by mu_
 };
 

@@ -88,8 +88,8 @@ TEST(WalPinTracker, TheOldestOfTwoReadersIsReportedAndAShortOneNever) {
   WalPinTracker tracker;
   const SteadyTime t0 = SteadyTime{} + 1000h;
   tracker.Observe(Probe(1, 10, 0, {Reader(7, 1, 3)}), t0, 10min, "app");
-  PinObservation o =
-      tracker.Observe(Probe(1, 20, 0, {Reader(8, 2, 9), Reader(7, 1, 3)}), t0 + 10min, 10min, "app");
+  PinObservation o = tracker.Observe(Probe(1, 20, 0, {Reader(8, 2, 9), Reader(7, 1, 3)}),
+                                     t0 + 10min, 10min, "app");
   ASSERT_EQ(o.seconds.size(), 2u);
   EXPECT_EQ(o.seconds[0], 0);
   EXPECT_EQ(o.seconds[1], 600);
