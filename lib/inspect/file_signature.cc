@@ -36,7 +36,7 @@ void SetMainStat(FileSignature& sig, const struct stat& st) {
 
 }  // namespace
 
-bool FileSignature::SameAs(const FileSignature& o) const {
+bool FileStamp::SameAs(const FileStamp& o) const {
   const bool main_same = header_known && o.header_known && exists == o.exists && dev == o.dev &&
                          ino == o.ino && size == o.size && mtime_ns == o.mtime_ns &&
                          ctime_ns == o.ctime_ns && change_counter == o.change_counter &&
@@ -51,7 +51,7 @@ bool FileSignature::SameAs(const FileSignature& o) const {
          wal_salt1 == o.wal_salt1 && wal_salt2 == o.wal_salt2;
 }
 
-std::string FileSignature::Describe() const {
+std::string FileStamp::Describe() const {
   if (!exists) return "missing";
   std::string s = "size=" + std::to_string(size) + " mtime_ns=" + std::to_string(mtime_ns);
   s += header_known ? " change_counter=" + std::to_string(change_counter) +

@@ -33,35 +33,43 @@
 
 namespace maintd {
 
-struct FileSignature {
-  bool exists = false;  // main file
-  uint64_t dev = 0, ino = 0;
+// The parts of a FileSignature that SameAs compares, and nothing else: what a
+// ChangeTracker keeps of one database between runs (96 bytes instead of 184: the decoded
+// header is never compared). Fields are ordered widest first so that no padding is wasted.
+struct FileStamp {
+  uint64_t dev = 0, ino = 0;  // main file
   int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
-
-  bool wal_exists = false;
   int64_t wal_size = 0, wal_mtime_ns = 0, wal_ctime_ns = 0;
   uint32_t wal_checkpoint_seq = 0, wal_salt1 = 0, wal_salt2 = 0;  // 0 below 32 bytes
-
-  // The main file's header, read only when no connection of ours was open on it: when
-  // false the signature equals no other (the caller does the work).
-  bool header_known = false;
+  // The main file's header counters, read only when no connection of ours was open on it:
+  // when header_known is false the stamp equals no other (the caller does the work).
   uint32_t change_counter = 0, page_count = 0, freelist_count = 0;
-  // The same header decoded and checked (ParseDbHeader); nullopt when unknown or not a
-  // sound header (then no job may conclude anything from it).
-  std::optional<DbHeader> header;
+  bool exists = false;  // main file
+  bool wal_exists = false;
+  bool header_known = false;
 
   // True when both were read completely (header known on both sides) and every part is
   // the same: nothing was written to the database or its WAL in between. The WAL parts are
   // compared only when one side has frames (a WAL without frames holds nothing).
-  bool SameAs(const FileSignature& other) const;
+  bool SameAs(const FileStamp& other) const;
   // The WAL holds at least one frame (more than its 32-byte header): there may be
   // something to checkpoint.
   bool WalHasFrames() const { return wal_exists && wal_size > 32; }
+  // One line for debug logs: sizes, counters, salts.
+  std::string Describe() const;
+};
+
+struct FileSignature : FileStamp {
+  // The main file's header decoded and checked (ParseDbHeader); nullopt when unknown or
+  // not a sound header (then no job may conclude anything from it). Never compared by
+  // SameAs: it is decoded from the counters' bytes and the stat part.
+  std::optional<DbHeader> header;
+
   // The main file's header is the database's current state: known, sound, and no WAL
   // frame can hold a newer page 1.
   bool HeaderIsCurrent() const { return header.has_value() && !WalHasFrames(); }
-  // One line for debug logs: sizes, counters, salts.
-  std::string Describe() const;
+  // The compared parts alone (what a ChangeTracker stores).
+  const FileStamp& stamp() const { return *this; }
 };
 
 // Reads the signature of the database at `path` (never opens it through SQLite, never

@@ -26,9 +26,13 @@
 // Thread-safety: all members are guarded by mu_; every method may be called from any
 // thread (MaintainedDatabase calls them from the worker running a job and, at shutdown,
 // from the control thread).
+//
+// Memory (issue 14, one tracker per database, 10,000 databases): the stored signature is
+// a FileStamp (only what SameAs compares), the jobs are a vector grown one slot at a time
+// (a handful per database; linear search), each naming its job through a process-wide
+// interned copy of the name and keeping an empty probe inline (no allocation).
 
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -73,13 +77,23 @@ class ChangeTracker {
 
  private:
   struct JobState {
+    const std::string* name;     // interned: one copy per distinct job name in the process
+    std::string probe;           // most jobs have none: "" stays inline, no allocation
+    SystemTime last_real_run{};  // meaningful when ran_real
+    bool ran_real = false;       // a real run in this process
     bool settled = false;
-    std::string probe;
-    std::optional<SystemTime> last_real_run;
   };
+  // The state of `job`, or null. Call with mu_ held.
+  JobState* Find(const std::string& job);
+  const JobState* Find(const std::string& job) const;
+  // The state of `job`, added (unsettled, never run) when absent. Call with mu_ held.
+  JobState& FindOrAdd(const std::string& job);
+  // Every job unsettled. Call with mu_ held.
+  void UnsettleAllLocked();
+
   mutable std::mutex mu_;
-  std::optional<FileSignature> ours_;     // guarded by mu_
-  std::map<std::string, JobState> jobs_;  // by job name; guarded by mu_
+  std::optional<FileStamp> ours_;  // guarded by mu_
+  std::vector<JobState> jobs_;     // one per job name, in first-seen order; guarded by mu_
   // An outside write seen, or data changed by one of our runs, since the first Observe();
   // guarded by mu_.
   bool changed_since_first_contact_ = false;

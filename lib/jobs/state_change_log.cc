@@ -2,22 +2,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace maintd {
+
+std::vector<StateChangeLog::State>::iterator StateChangeLog::Find(const std::string& key) {
+  return std::find_if(states_.begin(), states_.end(), [&](const State& s) { return s.key == key; });
+}
 
 StateChangeLog::Event StateChangeLog::Holds(const std::string& key, const std::string& variant,
                                             const Clock& clock) {
   std::lock_guard lock(mu_);
   const SteadyTime now = clock.SteadyNow();
-  auto it = states_.find(key);
+  auto it = Find(key);
   if (it == states_.end()) {
-    states_.emplace(key, State{variant, clock.Now(), now});
+    // One slot at a time: a doubling vector would keep unused slots in every database.
+    states_.reserve(states_.size() + 1);
+    states_.push_back(State{key, variant, clock.Now(), now});
     return Event::kAppeared;
   }
-  State& s = it->second;
+  State& s = *it;
   if (s.variant != variant) {
-    s = State{variant, clock.Now(), now};
+    s.variant = variant;
+    s.since = clock.Now();
+    s.last_logged = now;
     return Event::kChanged;
   }
   if (now - s.last_logged >= reminder_) {
@@ -29,14 +38,18 @@ StateChangeLog::Event StateChangeLog::Holds(const std::string& key, const std::s
 
 StateChangeLog::Event StateChangeLog::Clears(const std::string& key) {
   std::lock_guard lock(mu_);
-  return states_.erase(key) > 0 ? Event::kCleared : Event::kNone;
+  auto it = Find(key);
+  if (it == states_.end()) return Event::kNone;
+  states_.erase(it);
+  if (states_.empty()) std::vector<State>().swap(states_);  // nothing held: nothing kept
+  return Event::kCleared;
 }
 
 std::optional<SystemTime> StateChangeLog::Since(const std::string& key) const {
   std::lock_guard lock(mu_);
-  auto it = states_.find(key);
+  auto it = const_cast<StateChangeLog*>(this)->Find(key);
   if (it == states_.end()) return std::nullopt;
-  return it->second.since;
+  return it->since;
 }
 
 StateChangeLog::Event StateChangeLog::Log(const std::string& key, const std::string& variant,

@@ -11,11 +11,14 @@
 // still holds once more; a one-shot `once` logs it once per invocation.
 // Thread-safe (one mutex), although the runner never runs two jobs of a database at once.
 // Intervals use the clock's steady time; `since` its wall time (FakeClock moves both).
+// Memory (issue 14: three per database, 10,000 databases): the conditions that hold are a
+// vector grown one slot at a time (rarely more than one or two; linear search), freed when
+// the last one clears, so a database without a standing condition allocates nothing.
 
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -57,13 +60,17 @@ class StateChangeLog {
 
  private:
   struct State {
+    std::string key;
     std::string variant;
     SystemTime since;
     SteadyTime last_logged;
   };
+  // The state of `key`, or states_.end(). Call with mu_ held.
+  std::vector<State>::iterator Find(const std::string& key);
+
   const Millis reminder_;
   mutable std::mutex mu_;
-  std::map<std::string, State> states_;  // guarded by mu_
+  std::vector<State> states_;  // the conditions that hold, one per key; guarded by mu_
 };
 
 }  // namespace maintd

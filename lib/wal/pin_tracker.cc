@@ -11,21 +11,26 @@ PinObservation WalPinTracker::Observe(const WalPinProbe& probe, SteadyTime now,
   const WalIndexSnapshot& wal = probe.wal;
   if (wal.state == WalIndexState::kRead) {
     bool empty = wal.max_frame == 0;
-    if (!salts_ || *salts_ != wal.salts || empty) {
-      obs.reset_since_last = salts_.has_value() && (*salts_ != wal.salts || empty);
+    if (!salts_known_ || salts_ != wal.salts || empty) {
+      obs.reset_since_last = salts_known_ && (salts_ != wal.salts || empty);
       last_reset_ = now;
     }
     salts_ = wal.salts;
+    salts_known_ = true;
     if (wal.ckpt.backfilled < wal.max_frame) {
-      obs.unreset_seconds = duration_cast<seconds>(now - *last_reset_).count();
+      obs.unreset_seconds = duration_cast<seconds>(now - last_reset_).count();
     }
   }
+  // Nothing seen and nothing reported: nothing to remember.
+  if (probe.readers.empty() && !pins_) return obs;
+  if (!pins_) pins_ = std::make_unique<Pins>();
+  Pins& pins = *pins_;
   std::map<Key, SteadyTime> seen;
   for (size_t i = 0; i < probe.readers.size(); ++i) {
     const WalReader& r = probe.readers[i];
     Key key{r.pid, r.slot, r.read_mark};
-    auto it = first_seen_.find(key);
-    SteadyTime since = it == first_seen_.end() ? now : it->second;
+    auto it = pins.first_seen.find(key);
+    SteadyTime since = it == pins.first_seen.end() ? now : it->second;
     seen[key] = since;
     int64_t age = duration_cast<seconds>(now - since).count();
     obs.seconds.push_back(age);
@@ -34,21 +39,21 @@ PinObservation WalPinTracker::Observe(const WalPinProbe& probe, SteadyTime now,
       obs.oldest = i;
     }
   }
-  first_seen_ = std::move(seen);
+  pins.first_seen = std::move(seen);
 
   std::optional<Key> oldest;
   if (!probe.readers.empty()) {
     const WalReader& r = probe.readers[obs.oldest];
     oldest = Key{r.pid, r.slot, r.read_mark};
-    obs.reported = now - first_seen_[*oldest] >= report_after;
+    obs.reported = now - pins.first_seen[*oldest] >= report_after;
   }
   if (obs.reported) {
     const WalReader& r = probe.readers[obs.oldest];
     const Key& key = *oldest;
-    if (reported_ != key) {
-      if (!reported_) reported_since_ = first_seen_[key];
-      reported_ = key;
-      reported_what_ = DescribeReader(r);
+    if (pins.reported != key) {
+      if (!pins.reported) pins.reported_since = pins.first_seen[key];
+      pins.reported = key;
+      pins.reported_what = DescribeReader(r);
       obs.started = "db=" + db + " WAL pinned by " + DescribeReader(r) + " for " +
                     std::to_string(obs.oldest_seconds) + "s: slot " + std::to_string(r.slot) +
                     ", read mark " + std::to_string(r.read_mark) + " of " +
@@ -57,13 +62,15 @@ PinObservation WalPinTracker::Observe(const WalPinProbe& probe, SteadyTime now,
                     std::to_string(wal.wal_bytes) + " bytes" +
                     (r.visible() ? std::string() : std::string("; ") + kPidNotVisibleHint);
     }
-  } else if (reported_) {
-    obs.cleared = "db=" + db + " WAL pin by " + reported_what_ + " cleared after " +
-                  std::to_string(duration_cast<seconds>(now - reported_since_).count()) +
+  } else if (pins.reported) {
+    obs.cleared = "db=" + db + " WAL pin by " + pins.reported_what + " cleared after " +
+                  std::to_string(duration_cast<seconds>(now - pins.reported_since).count()) +
                   "s: no reader has held back the checkpoint that long" +
                   (obs.reset_since_last ? " (the log was reset)" : "");
-    reported_.reset();
+    pins.reported.reset();
   }
+  // The pin cleared (no reader left, none reported): free the bookkeeping.
+  if (pins.first_seen.empty() && !pins.reported) pins_.reset();
   return obs;
 }
 

@@ -8,10 +8,15 @@
 //
 // Thread-safety: Observe() may be called from any thread; mu_ guards every member (runs of
 // one database never overlap, so it is taken uncontended, but nothing relies on that).
+//
+// Memory (issue 14: one tracker per database, 10,000 databases, almost none ever pinned):
+// the pin bookkeeping lives behind a pointer, allocated when a probe first shows a reader
+// and freed once no reader is seen and no pin is reported any more.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,13 +53,18 @@ class WalPinTracker {
 
  private:
   using Key = std::tuple<pid_t, int, uint32_t>;  // pid, slot, read mark
+  // Kept while a reader is seen or a pin is reported; reached through pins_ (guarded by mu_).
+  struct Pins {
+    std::map<Key, SteadyTime> first_seen;  // pins seen in the last probe
+    std::optional<Key> reported;           // the pin last reported
+    SteadyTime reported_since{};
+    std::string reported_what;             // "pid 42 (cmd)"
+  };
   mutable std::mutex mu_;
-  std::map<Key, SteadyTime> first_seen_;  // pins seen in the last probe; guarded by mu_
-  std::optional<uint64_t> salts_;         // guarded by mu_
-  std::optional<SteadyTime> last_reset_;  // guarded by mu_
-  std::optional<Key> reported_;           // the pin last reported; guarded by mu_
-  SteadyTime reported_since_{};           // guarded by mu_
-  std::string reported_what_;             // "pid 42 (cmd)"; guarded by mu_
+  uint64_t salts_ = 0;          // meaningful when salts_known_; guarded by mu_
+  SteadyTime last_reset_{};     // meaningful when salts_known_; guarded by mu_
+  bool salts_known_ = false;    // the log was read: salts_, last_reset_ set; guarded by mu_
+  std::unique_ptr<Pins> pins_;  // null while no reader is seen and none reported; guarded by mu_
 };
 
 }  // namespace maintd

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "tests/support/log_capture.h"
 
 namespace maintd {
@@ -50,6 +52,39 @@ TEST(StateChangeLog, AChangeOfVariantIsANewStateAndKeysAreIndependent) {
   EXPECT_EQ(log.Holds("wal", "big", clock), Event::kNone);
   EXPECT_EQ(log.Clears("wal"), Event::kCleared);
   EXPECT_EQ(log.Holds("none", "refused", clock), Event::kNone);
+}
+
+TEST(StateChangeLog, ClearingOneConditionKeepsTheOthersAsTheyWere) {
+  FakeClock clock(SystemTime{} + 1000h);
+  StateChangeLog log;
+  EXPECT_EQ(log.Holds("a", "x", clock), Event::kAppeared);
+  const SystemTime a_since = clock.Now();
+  clock.Advance(1min);
+  EXPECT_EQ(log.Holds("b", "y", clock), Event::kAppeared);
+  clock.Advance(1min);
+  EXPECT_EQ(log.Holds("c", "z", clock), Event::kAppeared);
+  const SystemTime c_since = clock.Now();
+  EXPECT_EQ(log.Clears("b"), Event::kCleared);  // the one in the middle
+  EXPECT_EQ(log.Since("b"), std::nullopt);
+  EXPECT_EQ(log.Since("a"), a_since);
+  EXPECT_EQ(log.Since("c"), c_since);
+  EXPECT_EQ(log.Holds("a", "x", clock), Event::kNone);
+  EXPECT_EQ(log.Holds("c", "z", clock), Event::kNone);
+  clock.Advance(58min);  // an hour after "a" appeared, 58 min after "c"
+  EXPECT_EQ(log.Holds("c", "z", clock), Event::kNone);
+  EXPECT_EQ(log.Holds("a", "x", clock), Event::kReminder);
+  // Every condition cleared, then one back: it appears anew.
+  EXPECT_EQ(log.Clears("a"), Event::kCleared);
+  EXPECT_EQ(log.Clears("c"), Event::kCleared);
+  EXPECT_EQ(log.Holds("c", "z", clock), Event::kAppeared);
+  EXPECT_EQ(log.Since("c"), clock.Now());
+}
+
+// Issue 14: three per database, 10,000 databases. The bound holds for 64-bit libstdc++
+// (a 40-byte std::mutex); elsewhere it is not checked.
+TEST(StateChangeLog, PerDatabaseFootprintStaysSmall) {
+  if (sizeof(void*) != 8 || sizeof(std::mutex) != 40) GTEST_SKIP() << "other ABI";
+  EXPECT_LE(sizeof(StateChangeLog), 72u);
 }
 
 TEST(StateChangeLog, LogWritesOneLinePerStateChange) {
