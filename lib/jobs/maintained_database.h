@@ -147,18 +147,25 @@ class MaintainedDatabase {
   bool beside() const { return !lock_.has_value(); }
   const std::string& beside_holder() const { return beside_holder_; }
 
-  // True when nothing changed since this maintainer's last run on the database and each
-  // of `jobs` settled then (change_tracker.h): the shutdown maintenance skips it. Reads
-  // the FileSignature; never opens the database.
-  bool SettledUnchanged(const std::vector<std::string>& jobs) const;
-  // True when the database has not changed since this maintainer first looked at it
-  // (ChangeTracker::UnchangedSinceFirstLook). Reads the FileSignature; never opens it.
-  bool UnchangedSinceFirstLook() const;
+  // The database's files as they are now (a stat and one pread; never opens the database),
+  // for the two questions below: a caller asking several of them reads the files once.
+  FileSignature ReadSignature() const { return ReadFileSignature(path_); }
+  // True when, as `now` shows, nothing changed since this maintainer's last run on the
+  // database and each of `jobs` settled then (change_tracker.h): the shutdown maintenance
+  // skips it.
+  bool SettledUnchanged(const FileSignature& now, const std::vector<std::string>& jobs) const;
+  // True when, as `now` shows, the database has not changed since this maintainer first
+  // looked at it (ChangeTracker::UnchangedSinceFirstLook).
+  bool UnchangedSinceFirstLook(const FileSignature& now) const;
 
   IntegrityState integrity() const { return gate_.state(); }
   bool known_corrupt() const { return gate_.known_corrupt(); }
 
  private:
+  // How long a journal write may wait for the write lock under a deadline (shutdown): a row
+  // left `running` is repaired at the next start.
+  static constexpr Millis kDeadlineJournalWait{250};
+
   MaintainedDatabase(std::shared_ptr<const ResolvedDatabase> db,
                      std::shared_ptr<const MaintainerOptions> options,
                      std::optional<MaintainerLock> lock);

@@ -48,17 +48,21 @@ class DeadlineTimer {
 // A shutdown step with nothing to add (change_tracker.h): its job settled since the last
 // change; or, for ANALYZE, whose statistics only follow changes, the database has not
 // changed since the daemon first looked at it (the daily ANALYZE that never ran because
-// its slot did not come yet has nothing to catch up on). Never opens the database.
-bool StepDone(const MaintainedDatabase& mdb, const std::string& step) {
-  return mdb.SettledUnchanged({step}) || (step == "analyze" && mdb.UnchangedSinceFirstLook());
+// its slot did not come yet has nothing to catch up on). Judged from `now`, the files as
+// read last (MaintainedDatabase::ReadSignature); never opens the database.
+bool StepDone(const MaintainedDatabase& mdb, const FileSignature& now, const std::string& step) {
+  return mdb.SettledUnchanged(now, {step}) ||
+         (step == "analyze" && mdb.UnchangedSinceFirstLook(now));
 }
 
 bool TimeLeft(SteadyClock::time_point deadline, const StopToken& stop) {
   return !stop.aborted() && SteadyClock::now() < deadline;
 }
 
-void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock::time_point end,
-                 SteadyClock::time_point deadline, StopToken& stop) {
+// `files`: the database's signature as the caller read it; read again only after a step
+// ran (which may have changed what the next step finds).
+void ShutdownOne(MaintainedDatabase& mdb, FileSignature files, const ShutdownConfig& cfg,
+                 SteadyClock::time_point end, SteadyClock::time_point deadline, StopToken& stop) {
   const std::shared_ptr<const ResolvedDatabase> settings = mdb.settings();
   const ResolvedDatabase& db = *settings;
   auto now = SteadyClock::now();
@@ -66,10 +70,11 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
   // Every step goes through the one door (MaintainedDatabase::Run): gated, journaled with
   // "trigger":"shutdown", logged; lock waits and journal writes end by the deadline.
   // A step whose job settled since the last change has nothing to add (change_tracker.h).
-  auto settled = [&mdb](const char* job) { return StepDone(mdb, job); };
+  auto settled = [&mdb, &files](const char* job) { return StepDone(mdb, files, job); };
   if (cfg.vacuum != ShutdownVacuum::kNone && !settled("vacuum")) {
     auto job = MakeShutdownVacuumJob(db, cfg.vacuum);
     (void)mdb.Run(*job, JobTrigger::kShutdown, stop, end - reserve);
+    files = mdb.ReadSignature();
   }
   if (cfg.analyze && TimeLeft(deadline, stop) && !mdb.known_corrupt() && !settled("analyze")) {
     AnalyzeJobOptions options;
@@ -78,9 +83,10 @@ void ShutdownOne(MaintainedDatabase& mdb, const ShutdownConfig& cfg, SteadyClock
         db.policy.analyze.analysis_limit > 0 ? db.policy.analyze.analysis_limit : 1000;
     auto job = MakeAnalyzeJob(db, options);
     (void)mdb.Run(*job, JobTrigger::kShutdown, stop, deadline);
+    files = mdb.ReadSignature();
   }
-  if (cfg.checkpoint != CheckpointMode::kNone && TimeLeft(deadline, stop) &&
-      !mdb.known_corrupt() && !settled("checkpoint")) {
+  if (cfg.checkpoint != CheckpointMode::kNone && TimeLeft(deadline, stop) && !mdb.known_corrupt() &&
+      !settled("checkpoint")) {
     CheckpointJobOptions options;
     options.mode = cfg.checkpoint;  // truncate waits at most kCheckpointShortWait
     auto job = MakeCheckpointJob(db, options);
@@ -111,15 +117,17 @@ void RunShutdownMaintenance(const std::vector<MaintainedDatabase*>& dbs, const S
     }
     // Maintained already: nothing changed since our last run on it and the steps the
     // shutdown would run each settled then (change_tracker.h).
-    if (std::all_of(steps.begin(), steps.end(),
-                    [mdb](const std::string& step) { return StepDone(*mdb, step); })) {
+    FileSignature files = mdb->ReadSignature();  // once for every step's question
+    if (std::all_of(steps.begin(), steps.end(), [mdb, &files](const std::string& step) {
+          return StepDone(*mdb, files, step);
+        })) {
       spdlog::info("db={} shutdown maintenance skipped: unchanged since its last maintenance",
                    mdb->path());
       continue;
     }
     auto now = SteadyClock::now();
     auto share_end = now + (deadline - now) / static_cast<int64_t>(dbs.size() - i);
-    ShutdownOne(*mdb, cfg, share_end, deadline, stop);
+    ShutdownOne(*mdb, std::move(files), cfg, share_end, deadline, stop);
   }
 }
 
