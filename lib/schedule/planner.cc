@@ -39,18 +39,32 @@ uint64_t HashKey(const std::string& db, const std::string& entry_id) {
   return h;
 }
 
+// The one spelling of an entry id: "name" for the first job of a name, "name#k" after.
+std::string EntryId(std::string name, uint32_t ordinal) {
+  return ordinal <= 1 ? name : name + "#" + std::to_string(ordinal);
+}
+
+// The ordinal of each job in JobsFor order: k for the k-th job of its name.
+std::vector<uint32_t> Ordinals(const std::vector<ScheduledJob>& jobs) {
+  std::vector<uint32_t> ordinals;
+  ordinals.reserve(jobs.size());
+  std::unordered_map<std::string, uint32_t> seen;
+  for (const ScheduledJob& j : jobs) ordinals.push_back(++seen[j.job ? j.job->name() : ""]);
+  return ordinals;
+}
+
 }  // namespace
 
 std::vector<std::string> EntryIds(const std::vector<ScheduledJob>& jobs) {
   std::vector<std::string> ids;
-  std::unordered_map<std::string, int> seen;
-  for (const ScheduledJob& j : jobs) {
-    std::string name = j.job ? j.job->name() : "";
-    int n = ++seen[name];
-    ids.push_back(n == 1 ? name : name + "#" + std::to_string(n));
+  std::vector<uint32_t> ordinals = Ordinals(jobs);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ids.push_back(EntryId(jobs[i].job ? jobs[i].job->name() : "", ordinals[i]));
   }
   return ids;
 }
+
+std::string Planner::IdOf(const Entry& e) { return EntryId(e.job->name(), e.ordinal); }
 
 Planner::Planner(int max_concurrent, Millis max_start_jitter)
     : max_concurrent_(std::max(1, max_concurrent)),
@@ -66,8 +80,8 @@ Millis Planner::JitterFor(const std::string& db, const std::string& entry_id,
 
 std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs) {
   std::vector<SeedRequest> seeds;
-  std::map<std::string, Db> next;
-  size_t order = 0;
+  std::map<std::string_view, Db, std::less<>> next;
+  uint32_t order = 0;
   for (PlannedDatabase& pd : dbs) {
     if (!pd.db || next.count(pd.db->name)) continue;
     const std::string& name = pd.db->name;
@@ -80,18 +94,22 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
       fresh.busy_dispatch = old->busy_dispatch;
       fresh.last_served = old->last_served;
     }
-    std::vector<std::string> ids = EntryIds(pd.jobs);
+    std::vector<uint32_t> ordinals = Ordinals(pd.jobs);
+    fresh.entries.reserve(std::count_if(pd.jobs.begin(), pd.jobs.end(), [](const ScheduledJob& j) {
+      return j.job && j.schedule.enabled();
+    }));
     for (size_t i = 0; i < pd.jobs.size(); ++i) {
       ScheduledJob& sj = pd.jobs[i];
       if (!sj.job || !sj.schedule.enabled()) continue;
       Entry e;
-      e.id = ids[i];
+      e.ordinal = ordinals[i];
       e.job = std::move(sj.job);
       e.schedule = sj.schedule;
+      std::string id = IdOf(e);
       const Entry* prev = nullptr;
       if (old) {
         for (const Entry& oe : old->entries) {
-          if (oe.id == e.id) prev = &oe;
+          if (IdOf(oe) == id) prev = &oe;
         }
       }
       if (prev && SameSchedule(prev->schedule, e.schedule)) {
@@ -99,11 +117,11 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
         e.running_dispatch = prev->running_dispatch;
         // Not yet seeded: the lookup asked for earlier is still on its way.
       } else {
-        seeds.push_back({pd.db, e.id, e.job});
+        seeds.push_back({pd.db, std::move(id), e.job});
       }
       fresh.entries.push_back(std::move(e));
     }
-    next.emplace(name, std::move(fresh));
+    next.emplace(std::string_view(fresh.db->name), std::move(fresh));
   }
   // Databases that are gone but still run a job stay (without entries) until it finishes,
   // so that nothing else starts on them meanwhile.
@@ -112,7 +130,8 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
       old.entries.clear();
       old.removed = true;
       old.order = order++;
-      next.emplace(name, std::move(old));
+      std::string_view key = old.db->name;  // same ResolvedDatabase, moved along
+      next.emplace(key, std::move(old));
     }
   }
   dbs_ = std::move(next);
@@ -124,7 +143,7 @@ void Planner::Seed(const std::string& db, const std::string& entry_id,
                    std::optional<SystemTime> last_run, SystemTime now) {
   auto it = dbs_.find(db);
   Entry* e = FindEntry(db, entry_id);
-  if (it == dbs_.end() || !e || e->due || e->running_dispatch) return;
+  if (it == dbs_.end() || !e || e->seeded() || e->running_dispatch) return;
   SystemTime at_once = now + JitterFor(db, entry_id, e->schedule);
   if (e->schedule.daily_at) {
     const TimeOfDay& t = *e->schedule.daily_at;
@@ -158,15 +177,15 @@ std::vector<Dispatch> Planner::TakeDue(SystemTime now) {
     // Its earliest due entry (ties: JobsFor order); due, since the database was ready.
     Entry* best = nullptr;
     for (Entry& e : db->entries) {
-      if (!e.due || e.running_dispatch) continue;
-      if (!best || *e.due < *best->due) best = &e;
+      if (!e.seeded() || e.running_dispatch) continue;
+      if (!best || e.due < best->due) best = &e;
     }
     if (!best) continue;
     Dispatch d;
     d.db = db->db;
     d.job = best->job;
-    d.entry_id = best->id;
-    d.due = *best->due;
+    d.entry_id = IdOf(*best);
+    d.due = best->due;
     d.started = now;
     d.id = next_dispatch_id_++;
     best->running_dispatch = d.id;
@@ -228,8 +247,8 @@ void Planner::Reindex(Db& d) {
   if (d.busy_dispatch != 0 || d.removed) return;
   std::optional<SystemTime> earliest;
   for (const Entry& e : d.entries) {
-    if (!e.due || e.running_dispatch) continue;
-    if (!earliest || *e.due < *earliest) earliest = e.due;
+    if (!e.seeded() || e.running_dispatch) continue;
+    if (!earliest || e.due < *earliest) earliest = e.due;
   }
   if (!earliest) return;
   // Filed as waiting even when already due: the next TakeDue() moves it to ready_ in the
@@ -255,10 +274,10 @@ void Planner::Resync(SystemTime now) {
   if (!stepped_back) return;
   for (auto& [name, d] : dbs_) {
     for (Entry& e : d.entries) {
-      if (!e.due || e.running_dispatch) continue;
+      if (!e.seeded() || e.running_dispatch) continue;
       SystemTime latest =
           e.schedule.daily_at ? NextTimeOfDay(*e.schedule.daily_at, now) : now + e.schedule.every;
-      if (*e.due > latest) e.due = latest;
+      if (e.due > latest) e.due = latest;
     }
   }
   RebuildIndex();
@@ -268,7 +287,7 @@ Planner::Entry* Planner::FindEntry(const std::string& db, const std::string& ent
   auto it = dbs_.find(db);
   if (it == dbs_.end()) return nullptr;
   for (Entry& e : it->second.entries) {
-    if (e.id == entry_id) return &e;
+    if (IdOf(e) == entry_id) return &e;
   }
   return nullptr;
 }
@@ -280,7 +299,8 @@ const Planner::Entry* Planner::FindEntry(const std::string& db, const std::strin
 std::optional<SystemTime> Planner::DueTime(const std::string& db,
                                            const std::string& entry_id) const {
   const Entry* e = FindEntry(db, entry_id);
-  return e ? e->due : std::nullopt;
+  if (!e || !e->seeded()) return std::nullopt;
+  return e->due;
 }
 
 bool Planner::HasEntry(const std::string& db, const std::string& entry_id) const {
@@ -290,7 +310,7 @@ bool Planner::HasEntry(const std::string& db, const std::string& entry_id) const
 size_t Planner::unseeded() const {
   size_t n = 0;
   for (const auto& [name, d] : dbs_) {
-    for (const Entry& e : d.entries) n += (!e.due && !e.running_dispatch) ? 1 : 0;
+    for (const Entry& e : d.entries) n += (!e.seeded() && !e.running_dispatch) ? 1 : 0;
   }
   return n;
 }

@@ -41,6 +41,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -121,31 +122,38 @@ class Planner {
                    const Schedule& schedule) const;
 
  private:
+  // Memory: ten thousand databases hold six entries each, so an entry stores no id string
+  // (IdOf() derives it from the job's name and `ordinal`), no optional (kUnseeded) and the
+  // vector is sized exactly; the map key views the name owned by `db` (see dbs_).
+  static constexpr SystemTime kUnseeded = SystemTime::min();
   struct Entry {
-    std::string id;
     std::shared_ptr<Job> job;
     Schedule schedule;
-    std::optional<SystemTime> due;  // nullopt: waiting for Seed()
+    SystemTime due = kUnseeded;     // kUnseeded: waiting for Seed()
     uint64_t running_dispatch = 0;  // 0: not running
+    uint32_t ordinal = 1;           // k-th job of this name on the database (see EntryIds)
+    bool seeded() const { return due != kUnseeded; }
   };
   struct Db {
-    std::shared_ptr<const ResolvedDatabase> db;
+    std::shared_ptr<const ResolvedDatabase> db;  // owns the name dbs_ is keyed by
     std::vector<Entry> entries;  // JobsFor order
     uint64_t busy_dispatch = 0;  // dispatch running on this database; 0: idle
     uint64_t last_served = 0;    // serve_seq_ when a job last started here; 0: never
-    size_t order = 0;            // position in the last SetDatabases()
-    bool removed = false;        // kept only until its running job finishes
     // Where the index holds this database (see Reindex): nowhere (busy, removed or nothing
     // seeded), in waiting_ (its earliest due lies after the last TakeDue's now) or in
     // ready_ (due; ordered for round robin). indexed_due is the key it was filed under.
-    enum class Slot { kNone, kWaiting, kReady } slot = Slot::kNone;
     SystemTime indexed_due{};
+    uint32_t order = 0;   // position in the last SetDatabases()
+    bool removed = false;  // kept only until its running job finishes
+    enum class Slot : uint8_t { kNone, kWaiting, kReady } slot = Slot::kNone;
   };
   // (earliest due, order): idle databases whose earliest due entry is not yet due.
   using WaitingKey = std::tuple<SystemTime, size_t, Db*>;
   // (last served, earliest due, order): idle databases with a due entry, in start order.
   using ReadyKey = std::tuple<uint64_t, SystemTime, size_t, Db*>;
 
+  // The entry id of `e` ("name" or "name#k"), equal to EntryIds() for its position.
+  static std::string IdOf(const Entry& e);
   Entry* FindEntry(const std::string& db, const std::string& entry_id);
   const Entry* FindEntry(const std::string& db, const std::string& entry_id) const;
   // Pulls due times in after the wall clock moved backwards.
@@ -159,7 +167,10 @@ class Planner {
 
   int max_concurrent_;
   Millis max_start_jitter_;
-  std::map<std::string, Db> dbs_;  // node addresses are stable: the index points into it
+  // Keyed by a view of Db::db->name (the node keeps that ResolvedDatabase alive, and a
+  // replaced node gets a key viewing its new one). Node addresses are stable: the index
+  // points into it.
+  std::map<std::string_view, Db, std::less<>> dbs_;
   std::set<WaitingKey> waiting_;
   std::set<ReadyKey> ready_;
   // The due times of ready_, for NextWakeup(): (earliest due, order, db).
