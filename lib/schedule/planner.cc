@@ -66,9 +66,28 @@ std::vector<std::string> EntryIds(const std::vector<ScheduledJob>& jobs) {
 
 std::string Planner::IdOf(const Entry& e) { return EntryId(e.job->name(), e.ordinal); }
 
+Planner::Entry::Entry(std::shared_ptr<Job> j, const Schedule& s, uint32_t k)
+    : job(std::move(j)), every(s.every), ordinal(k) {
+  if (s.daily_at) {
+    has_daily = true;
+    daily_hour = static_cast<int8_t>(s.daily_at->hour);
+    daily_minute = static_cast<int8_t>(s.daily_at->minute);
+    daily_utc = s.daily_at->utc;
+  }
+}
+
+Schedule Planner::Entry::schedule() const {
+  Schedule s;
+  s.every = every;
+  if (has_daily) s.daily_at = TimeOfDay{daily_hour, daily_minute, daily_utc};
+  return s;
+}
+
 Planner::Planner(int max_concurrent, Millis max_start_jitter)
     : max_concurrent_(std::max(1, max_concurrent)),
-      max_start_jitter_(std::max(Millis(0), max_start_jitter)) {}
+      max_start_jitter_(std::max(Millis(0), max_start_jitter)) {
+  static_assert(sizeof(Entry) <= 40, "an Entry is held six times per database (issue 14)");
+}
 
 Millis Planner::JitterFor(const std::string& db, const std::string& entry_id,
                           const Schedule& schedule) const {
@@ -101,10 +120,7 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
     for (size_t i = 0; i < pd.jobs.size(); ++i) {
       ScheduledJob& sj = pd.jobs[i];
       if (!sj.job || !sj.schedule.enabled()) continue;
-      Entry e;
-      e.ordinal = ordinals[i];
-      e.job = std::move(sj.job);
-      e.schedule = sj.schedule;
+      Entry e(std::move(sj.job), sj.schedule, ordinals[i]);
       std::string id = IdOf(e);
       const Entry* prev = nullptr;
       if (old) {
@@ -112,9 +128,9 @@ std::vector<SeedRequest> Planner::SetDatabases(std::vector<PlannedDatabase> dbs)
           if (IdOf(oe) == id) prev = &oe;
         }
       }
-      if (prev && SameSchedule(prev->schedule, e.schedule)) {
+      if (prev && SameSchedule(prev->schedule(), e.schedule())) {
         e.due = prev->due;
-        e.running_dispatch = prev->running_dispatch;
+        e.running = prev->running;
         // Not yet seeded: the lookup asked for earlier is still on its way.
       } else {
         seeds.push_back({pd.db, std::move(id), e.job});
@@ -143,18 +159,19 @@ void Planner::Seed(const std::string& db, const std::string& entry_id,
                    std::optional<SystemTime> last_run, SystemTime now) {
   auto it = dbs_.find(db);
   Entry* e = FindEntry(db, entry_id);
-  if (it == dbs_.end() || !e || e->seeded() || e->running_dispatch) return;
-  SystemTime at_once = now + JitterFor(db, entry_id, e->schedule);
-  if (e->schedule.daily_at) {
-    const TimeOfDay& t = *e->schedule.daily_at;
+  if (it == dbs_.end() || !e || e->seeded() || e->running) return;
+  const Schedule schedule = e->schedule();
+  SystemTime at_once = now + JitterFor(db, entry_id, schedule);
+  if (schedule.daily_at) {
+    const TimeOfDay& t = *schedule.daily_at;
     // First contact: a daily job that never ran (a full integrity_check, ANALYZE) waits for
     // its slot instead of reading every database at deploy time.
     bool missed = last_run && *last_run < PreviousTimeOfDay(t, now);
     e->due = missed ? at_once : NextTimeOfDay(t, now);
-  } else if (!last_run || *last_run + e->schedule.every <= now) {
+  } else if (!last_run || *last_run + schedule.every <= now) {
     e->due = at_once;
   } else {
-    e->due = std::min(*last_run + e->schedule.every, now + e->schedule.every);
+    e->due = std::min(*last_run + schedule.every, now + schedule.every);
   }
   Reindex(it->second);
 }
@@ -177,7 +194,7 @@ std::vector<Dispatch> Planner::TakeDue(SystemTime now) {
     // Its earliest due entry (ties: JobsFor order); due, since the database was ready.
     Entry* best = nullptr;
     for (Entry& e : db->entries) {
-      if (!e.seeded() || e.running_dispatch) continue;
+      if (!e.seeded() || e.running) continue;
       if (!best || e.due < best->due) best = &e;
     }
     if (!best) continue;
@@ -188,7 +205,7 @@ std::vector<Dispatch> Planner::TakeDue(SystemTime now) {
     d.due = best->due;
     d.started = now;
     d.id = next_dispatch_id_++;
-    best->running_dispatch = d.id;
+    best->running = true;
     db->busy_dispatch = d.id;
     db->last_served = ++serve_seq_;
     ++running_;
@@ -209,13 +226,14 @@ void Planner::Finished(const Dispatch& dispatch, SystemTime now) {
     return;
   }
   for (Entry& e : d.entries) {
-    if (e.running_dispatch != dispatch.id) continue;
-    e.running_dispatch = 0;
-    if (e.schedule.daily_at) {
-      e.due = NextTimeOfDay(*e.schedule.daily_at, now);
+    if (!e.running) continue;  // d.busy_dispatch was dispatch.id: this is its entry
+    e.running = false;
+    const Schedule schedule = e.schedule();
+    if (schedule.daily_at) {
+      e.due = NextTimeOfDay(*schedule.daily_at, now);
     } else {
-      SystemTime next = dispatch.started + e.schedule.every;
-      e.due = next > now ? next : now + std::min(e.schedule.every, kMaxRerunDelay);
+      SystemTime next = dispatch.started + schedule.every;
+      e.due = next > now ? next : now + std::min(schedule.every, kMaxRerunDelay);
     }
   }
   Reindex(d);
@@ -247,7 +265,7 @@ void Planner::Reindex(Db& d) {
   if (d.busy_dispatch != 0 || d.removed) return;
   std::optional<SystemTime> earliest;
   for (const Entry& e : d.entries) {
-    if (!e.seeded() || e.running_dispatch) continue;
+    if (!e.seeded() || e.running) continue;
     if (!earliest || e.due < *earliest) earliest = e.due;
   }
   if (!earliest) return;
@@ -274,9 +292,10 @@ void Planner::Resync(SystemTime now) {
   if (!stepped_back) return;
   for (auto& [name, d] : dbs_) {
     for (Entry& e : d.entries) {
-      if (!e.seeded() || e.running_dispatch) continue;
+      if (!e.seeded() || e.running) continue;
+      const Schedule schedule = e.schedule();
       SystemTime latest =
-          e.schedule.daily_at ? NextTimeOfDay(*e.schedule.daily_at, now) : now + e.schedule.every;
+          schedule.daily_at ? NextTimeOfDay(*schedule.daily_at, now) : now + schedule.every;
       if (e.due > latest) e.due = latest;
     }
   }
@@ -310,7 +329,7 @@ bool Planner::HasEntry(const std::string& db, const std::string& entry_id) const
 size_t Planner::unseeded() const {
   size_t n = 0;
   for (const auto& [name, d] : dbs_) {
-    for (const Entry& e : d.entries) n += (!e.seeded() && !e.running_dispatch) ? 1 : 0;
+    for (const Entry& e : d.entries) n += (!e.seeded() && !e.running) ? 1 : 0;
   }
   return n;
 }

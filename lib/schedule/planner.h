@@ -122,16 +122,24 @@ class Planner {
                    const Schedule& schedule) const;
 
  private:
-  // Memory: ten thousand databases hold six entries each, so an entry stores no id string
-  // (IdOf() derives it from the job's name and `ordinal`), no optional (kUnseeded) and the
-  // vector is sized exactly; the map key views the name owned by `db` (see dbs_).
+  // Memory: ten thousand databases hold six entries each, so an entry is 40 bytes: no id
+  // string (IdOf() derives it from the job's name and `ordinal`), no optional (kUnseeded),
+  // the schedule packed (schedule() unpacks it), and `running` instead of a dispatch id (a
+  // database runs one job at a time: Db::busy_dispatch is its id). The vector is sized
+  // exactly; the map key views the name owned by Db::db (see dbs_).
   static constexpr SystemTime kUnseeded = SystemTime::min();
   struct Entry {
     std::shared_ptr<Job> job;
-    Schedule schedule;
-    SystemTime due = kUnseeded;     // kUnseeded: waiting for Seed()
-    uint64_t running_dispatch = 0;  // 0: not running
-    uint32_t ordinal = 1;           // k-th job of this name on the database (see EntryIds)
+    SystemTime due = kUnseeded;  // kUnseeded: waiting for Seed()
+    Millis every{0};             // Schedule::every
+    uint32_t ordinal = 1;        // k-th job of this name on the database (see EntryIds)
+    int8_t daily_hour = 0;       // Schedule::daily_at when has_daily (ParseTimeOfDay: 0-23)
+    int8_t daily_minute = 0;     // 0-59
+    bool has_daily : 1 = false;
+    bool daily_utc : 1 = false;
+    bool running : 1 = false;  // the job of Db::busy_dispatch
+    Entry(std::shared_ptr<Job> j, const Schedule& s, uint32_t k);
+    Schedule schedule() const;
     bool seeded() const { return due != kUnseeded; }
   };
   struct Db {
