@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <set>
 
 namespace maintd {
@@ -331,6 +333,61 @@ TEST(EntryIdsTest, RepeatedJobNamesGetNumbered) {
                                  Every("retention", 1h), Every("retention", 1h)};
   EXPECT_EQ(EntryIds(jobs),
             (std::vector<std::string>{"retention", "checkpoint", "retention#2", "retention#3"}));
+}
+
+// The planner derives entry ids instead of storing them (issue 14): each "name#k" must
+// still name the k-th job of that name, through seeding, dispatch and a reload.
+TEST_F(PlannerTest, RepeatedJobNamesKeepTheirOwnIdsAndSchedules) {
+  Planner p(1, 0ms);
+  auto jobs = [] {
+    return std::vector<ScheduledJob>{Every("retention", 1min), Every("checkpoint", 1h),
+                                     Every("retention", 2min), Every("retention", 3min)};
+  };
+  std::vector<std::string> ids;
+  for (const SeedRequest& s : p.SetDatabases({Db("a", jobs())})) {
+    ids.push_back(s.entry_id);
+    p.Seed("a", s.entry_id, now(), now());  // ran just now: due one interval later
+  }
+  EXPECT_EQ(ids, EntryIds(jobs()));
+  EXPECT_EQ(p.DueTime("a", "retention"), now() + 1min);
+  EXPECT_EQ(p.DueTime("a", "retention#2"), now() + 2min);
+  EXPECT_EQ(p.DueTime("a", "retention#3"), now() + 3min);
+  EXPECT_FALSE(p.HasEntry("a", "retention#4"));
+  auto d = p.TakeDue(now() + 2min);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].entry_id, "retention");
+  p.Finished(d[0], now() + 2min);
+  d = p.TakeDue(now() + 2min);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].entry_id, "retention#2");
+  EXPECT_TRUE(p.SetDatabases({Db("a", jobs())}).empty()) << "unchanged entries keep their ids";
+  p.Finished(d[0], now() + 2min);
+  EXPECT_EQ(p.DueTime("a", "retention#2"), now() + 4min);
+  EXPECT_EQ(p.DueTime("a", "retention#3"), now() + 3min);
+}
+
+// The schedule is stored packed (issue 14): a local daily_at time must stay local. The
+// test runs in a zone five hours east of UTC (restored after), so local differs from UTC.
+TEST_F(PlannerTest, LocalDailyTimeSurvivesAReload) {
+  struct ScopedTz {
+    std::optional<std::string> saved;
+    ScopedTz() {
+      if (const char* tz = std::getenv("TZ")) saved = tz;
+      setenv("TZ", "UTC-5", 1);
+      tzset();
+    }
+    ~ScopedTz() {
+      if (saved) setenv("TZ", saved->c_str(), 1); else unsetenv("TZ");
+      tzset();
+    }
+  } tz;
+  Planner p(1, 0ms);
+  const TimeOfDay local{3, 7, false};
+  ASSERT_NE(NextTimeOfDay(local, now()), NextTimeOfDay(TimeOfDay{3, 7, true}, now()));
+  auto db = [&] { return Db("a", {{std::make_shared<FakeJob>("analyze"), Schedule{0ms, local}}}); };
+  AddSeeded(p, {db()});
+  EXPECT_EQ(p.DueTime("a", "analyze"), NextTimeOfDay(local, now()));
+  EXPECT_TRUE(p.SetDatabases({db()}).empty()) << "the same schedule is not a new entry";
 }
 
 TEST_F(PlannerTest, DisabledSchedulesAndDuplicateDatabasesAreIgnored) {
